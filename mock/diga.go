@@ -1,0 +1,426 @@
+package mock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+)
+
+// diga is Diga's API: bearer keys scoped to one project, FastAPI validation
+// errors, and {status, error_code, message} for everything else.
+type diga struct {
+	fx     *fixtures.Diga
+	keys   keyring
+	agents *resource
+}
+
+func (d *diga) Name() string        { return "diga" }
+func (d *diga) ErrorSchema() string { return "ErrorResponseSchema" }
+
+func (d *diga) Authenticate(r *http.Request) (string, bool) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return d.keys.lookup(strings.TrimSpace(key))
+}
+
+// Scope: a Diga key is its project; no path names another.
+func (d *diga) Scope(tenant string, _ *openapi.Route) (string, error) { return tenant, nil }
+
+var digaCodes = map[int]string{
+	400: "BAD_PARAMETER",
+	401: "INVALID_API_KEY",
+	403: "INTERNAL_SERVER_ERROR", // sic: Diga's documents use this code for 403
+	404: "NOT_FOUND",
+	405: "METHOD_NOT_ALLOWED",
+	409: "CONFLICT",
+	413: "REQUEST_TOO_LARGE",
+	415: "UNSUPPORTED_MEDIA_TYPE",
+	422: "VALIDATION_ERROR",
+	429: "RATE_LIMIT_EXCEEDED",
+	500: "INTERNAL_SERVER_ERROR",
+	501: "NOT_IMPLEMENTED",
+	503: "SERVICE_UNAVAILABLE",
+}
+
+func (d *diga) Render(e *apiError) map[string]any {
+	if len(e.Violations) > 0 {
+		detail := make([]any, len(e.Violations))
+		for i, v := range e.Violations {
+			detail[i] = map[string]any{"loc": v.Loc(), "msg": v.Message, "type": v.Kind}
+		}
+		return map[string]any{"detail": detail}
+	}
+	code := e.Code
+	if code == "" {
+		code = digaCodes[e.Status]
+	}
+	if code == "" {
+		code = strings.ToUpper(strings.ReplaceAll(http.StatusText(e.Status), " ", "_"))
+	}
+	return map[string]any{"status": "error", "error_code": code, "message": e.Message}
+}
+
+// Malformed answers as FastAPI does: a 422 whose loc carries the offset of
+// the syntax error.
+func (d *diga) Malformed(err error) *apiError {
+	v := agentmock.Violation{In: agentmock.InBody, Path: []string{"0"}, Kind: agentmock.KindJSONInvalid, Message: "JSON decode error"}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		v.Path = []string{fmt.Sprint(se.Offset)}
+	}
+	return invalid(v)
+}
+
+const (
+	digaCreate = "POST /v1/agent/"
+	digaList   = "GET /v1/agent/"
+	digaGet    = "GET /v1/agent/{}"
+	digaPatch  = "PATCH /v1/agent/{}"
+	digaDelete = "DELETE /v1/agent/{}"
+	digaVoices = "GET /v1/voice/"
+	digaVoice  = "GET /v1/voice/{}"
+)
+
+func (d *diga) Handlers(s *Server) map[string]handlerFunc {
+	h := map[string]handlerFunc{
+		digaList:   d.listAgents(s),
+		digaGet:    d.getAgent(s),
+		digaDelete: d.deleteAgent(s),
+		digaVoices: d.listCatalogue(s, collDigaVoices, "id", func(*request) string { return globalTenant }),
+		digaVoice:  d.getVoice(s),
+		"GET /v1/knowledge/base/":       d.listCatalogue(s, collDigaKB, "id", byProject),
+		"GET /v1/path/":                 d.listCatalogue(s, collDigaPaths, "id", byProject),
+		"GET /v1/integration":           d.listCatalogue(s, collDigaIntegs, "id", byProject),
+		"GET /v1/integration/{}/tool":   d.listTools(s),
+		"GET /v1/call-tool/":            d.listCallTools(s),
+	}
+	if agents, err := newResource(s.spec, digaCreate, digaGet, http.StatusOK); err == nil {
+		d.agents = agents
+		h[digaCreate] = d.createAgent(s)
+		h[digaPatch] = d.patchAgent(s)
+	} else {
+		s.log.Warn("agents are read-only: the document lacks what creating them needs", "err", err)
+	}
+	return h
+}
+
+func byProject(req *request) string { return req.tenant }
+
+// Seed loads the catalogue, the per-project references and the sample agents.
+func (d *diga) Seed(ctx context.Context, s *Server) error {
+	put := func(coll, tenant string, items []json.RawMessage) error {
+		for _, raw := range items {
+			var head struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(raw, &head); err != nil || head.ID == "" {
+				return fmt.Errorf("%s: an item has no id", coll)
+			}
+			if _, err := s.store.Create(ctx, coll, tenant, head.ID, raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := put(collDigaVoices, globalTenant, d.fx.Voices); err != nil {
+		return err
+	}
+	if err := put(collDigaCallTools, globalTenant, d.fx.CallTools); err != nil {
+		return err
+	}
+	for _, group := range []struct {
+		coll  string
+		items map[string][]json.RawMessage
+	}{{collDigaKB, d.fx.KnowledgeBases}, {collDigaPaths, d.fx.Paths}, {collDigaIntegs, d.fx.Integrations}, {collDigaTools, d.fx.IntegrationTools}} {
+		for owner, items := range group.items {
+			if err := put(group.coll, owner, items); err != nil {
+				return err
+			}
+		}
+	}
+	if d.agents == nil {
+		return nil
+	}
+	for _, a := range d.fx.Agents {
+		v, err := decodeJSON(a.Body)
+		body, ok := v.(map[string]any)
+		if err != nil || !ok {
+			return fmt.Errorf("agent %s: body is not a JSON object", a.ID)
+		}
+		created, err := time.Parse(time.RFC3339, a.Created)
+		if err != nil {
+			return fmt.Errorf("agent %s: created: %w", a.ID, err)
+		}
+		if vs := s.spec.Check(agentmock.InBody, d.agents.create, body, true); len(vs) > 0 {
+			return fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
+		}
+		if _, err := d.insertAgent(ctx, s, a.Tenant, a.ID, body, created); err != nil {
+			return fmt.Errorf("agent %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+func (d *diga) createAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		body, _ := req.body.(map[string]any)
+		rec, err := d.insertAgent(req.ctx, s, req.tenant, s.cfg.NewID(), body, s.now())
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+// insertAgent stores a new agent's draft. Server-managed members come from
+// here; everything else from the body and the document's defaults.
+func (d *diga) insertAgent(ctx context.Context, s *Server, tenant, id string, body map[string]any, now time.Time) (store.Record, error) {
+	doc, err := d.agents.build(body, func(doc, body map[string]any) error {
+		ts := timestamp(now)
+		doc["agent_id"] = id
+		doc["created_at"], doc["modified_at"], doc["version_created_at"] = ts, ts, ts
+		doc["version_id"] = s.cfg.NewID()
+		// The draft carries the number its next launch will get.
+		doc["version_number"] = 1
+		doc["is_draft"], doc["is_published"] = true, false
+		return d.resolve(ctx, s, tenant, doc, body)
+	})
+	if err != nil {
+		return store.Record{}, err
+	}
+	return s.store.Create(ctx, collDigaAgents, tenant, id, doc)
+}
+
+func (d *diga) patchAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		patch, _ := req.body.(map[string]any)
+		rec, err := s.store.Update(req.ctx, collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
+			return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
+				doc["modified_at"] = timestamp(s.now())
+				return d.resolve(req.ctx, s, req.tenant, doc, body)
+			})
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentNotFound(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+func agentNotFound(id string) *apiError {
+	return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s not found", id))
+}
+
+// resolve turns the references a request names into what the response shows,
+// and rejects references to things the project does not have.
+func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body map[string]any) error {
+	var vs []agentmock.Violation
+	bad := func(path []string, msg string) {
+		vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindValue, Message: msg})
+	}
+	props := openapi.View(d.agents.response).Properties
+	if v, ok := body["voice_id"]; ok {
+		delete(doc, "voice_id")
+		id, _ := v.(string)
+		switch rec, err := s.store.Get(ctx, collDigaVoices, globalTenant, id); {
+		case v == nil:
+			bad([]string{"voice_id"}, "Value error, an agent must have a voice: voice_id cannot be null")
+		case errors.Is(err, store.ErrNotFound):
+			bad([]string{"voice_id"}, fmt.Sprintf("Value error, voice %s does not exist", id))
+		case err != nil:
+			return err
+		case props["voice"] != nil:
+			voice, err := project(s.spec, props["voice"].Value, rec.Doc)
+			if err != nil {
+				return err
+			}
+			doc["voice"] = voice
+		}
+	}
+	if ids, ok := body["knowledge_base_ids"].([]any); ok {
+		for i, v := range ids {
+			if id, _ := v.(string); !s.exists(ctx, collDigaKB, tenant, id) {
+				bad([]string{"knowledge_base_ids", fmt.Sprint(i)}, fmt.Sprintf("Value error, knowledge base %s does not exist in this project", id))
+			}
+		}
+	}
+	if id, ok := body["conversational_path_id"].(string); ok && !s.exists(ctx, collDigaPaths, tenant, id) {
+		bad([]string{"conversational_path_id"}, fmt.Sprintf("Value error, conversational path %s does not exist in this project", id))
+	}
+	if items, ok := body["integrations"].([]any); ok {
+		for i, item := range items {
+			m, _ := item.(map[string]any)
+			id, _ := m["integration_id"].(string)
+			rec, err := s.store.Get(ctx, collDigaIntegs, tenant, id)
+			if err != nil {
+				bad([]string{"integrations", fmt.Sprint(i), "integration_id"}, fmt.Sprintf("Value error, integration %s does not exist in this project", id))
+				continue
+			}
+			var integ struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(rec.Doc, &integ)
+			m["integration_name"] = integ.Name
+			tools, _ := m["tool_ids"].([]any)
+			for j, t := range tools {
+				if tid, _ := t.(string); !s.exists(ctx, collDigaTools, id, tid) {
+					bad([]string{"integrations", fmt.Sprint(i), "tool_ids", fmt.Sprint(j)}, fmt.Sprintf("Value error, tool %s does not belong to integration %s", tid, id))
+				}
+			}
+		}
+	}
+	if items, ok := body["call_tools"].([]any); ok {
+		for i, item := range items {
+			m, _ := item.(map[string]any)
+			id, ok := m["call_tool_id"].(string)
+			if !ok {
+				continue // later documents embed typed call tools instead of references
+			}
+			rec, err := s.store.Get(ctx, collDigaCallTools, globalTenant, id)
+			if err != nil {
+				bad([]string{"call_tools", fmt.Sprint(i), "call_tool_id"}, fmt.Sprintf("Value error, call tool %s does not exist", id))
+				continue
+			}
+			var tool struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(rec.Doc, &tool)
+			m["call_tool_name"] = tool.Name
+		}
+	}
+	if len(vs) > 0 {
+		return invalid(vs...)
+	}
+	return nil
+}
+
+func (s *Server) exists(ctx context.Context, coll, tenant, id string) bool {
+	_, err := s.store.Get(ctx, coll, tenant, id)
+	return err == nil
+}
+
+func (d *diga) getAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		rec, err := s.store.Get(req.ctx, collDigaAgents, req.tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentNotFound(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+func (d *diga) deleteAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		err := s.store.Delete(req.ctx, collDigaAgents, req.tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentNotFound(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		status := openapi.SuccessStatus(req.route.Operation)
+		if status == http.StatusNoContent {
+			return response{status: status}, nil
+		}
+		// The seed-era document answers 200 with an unspecified JSON body:
+		// FastAPI serialises the handler's None.
+		return response{status: status, body: json.RawMessage("null")}, nil
+	}
+}
+
+func (d *diga) getVoice(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		rec, err := s.store.Get(req.ctx, collDigaVoices, globalTenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, notFound("VOICE_NOT_FOUND", fmt.Sprintf("Voice %s not found", id))
+		}
+		if err != nil {
+			return response{}, err
+		}
+		voice, err := project(s.spec, openapi.ResponseSchema(req.route.Operation, http.StatusOK), rec.Doc)
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusOK, body: voice}, nil
+	}
+}
+
+func (d *diga) listCatalogue(s *Server, coll, idField string, tenant func(*request) string) handlerFunc {
+	return func(req *request) (response, error) {
+		return s.digaPage(req, coll, tenant(req), idField, nil)
+	}
+}
+
+func (d *diga) listTools(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		integ := req.route.PathParams[pathParam(req.route)]
+		if !s.exists(req.ctx, collDigaIntegs, req.tenant, integ) {
+			return response{}, notFound("INTEGRATION_NOT_FOUND", fmt.Sprintf("Integration %s not found", integ))
+		}
+		return s.digaPage(req, collDigaTools, integ, "id", nil)
+	}
+}
+
+// listCallTools answers the seed era's plain array of built-in call tools.
+func (d *diga) listCallTools(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		page, err := s.store.List(req.ctx, collDigaCallTools, globalTenant, store.Query{})
+		if err != nil {
+			return response{}, err
+		}
+		items := make([]any, len(page.Records))
+		for i, r := range page.Records {
+			items[i] = json.RawMessage(r.Doc)
+		}
+		return response{status: http.StatusOK, body: items}, nil
+	}
+}
+
+func (d *diga) listAgents(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		q := req.http.URL.Query()
+		var match func(store.Meta, []byte) bool
+		if mode := q.Get("mode"); mode != "" {
+			match = func(_ store.Meta, doc []byte) bool {
+				var head struct {
+					Mode string `json:"mode"`
+				}
+				return json.Unmarshal(doc, &head) == nil && head.Mode == mode
+			}
+		}
+		return s.digaPage(req, collDigaAgents, req.tenant, "agent_id", match)
+	}
+}
+
+// pathParam names the operation's last path parameter, whatever the document
+// calls it ({id} or {voice_id}).
+func pathParam(route *openapi.Route) string {
+	path := route.Path
+	i := strings.LastIndex(path, "{")
+	j := strings.LastIndex(path, "}")
+	if i < 0 || j < i {
+		return ""
+	}
+	return path[i+1 : j]
+}

@@ -1,0 +1,43 @@
+package mock
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/agentmock/agentmock"
+)
+
+// apiError is a failure to answer with a provider's error body. Handlers and
+// the request pipeline return it; the provider decides how it looks.
+type apiError struct {
+	Status     int
+	Code       string // provider's error code; "" picks the provider's default for Status
+	Message    string
+	Detail     string
+	Violations []agentmock.Violation
+	Header     http.Header
+}
+
+func (e *apiError) Error() string {
+	if len(e.Violations) > 0 {
+		return fmt.Sprintf("%d: %d violation(s), first: %s: %s", e.Status, len(e.Violations), e.Violations[0].Field(), e.Violations[0].Message)
+	}
+	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// invalid is the error for a request that breaks the document.
+func invalid(vs ...agentmock.Violation) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Violations: vs}
+}
+
+// fail builds an apiError with the provider's default code for status.
+func fail(status int, message string) *apiError {
+	return &apiError{Status: status, Message: message}
+}
+
+func asAPIError(err error) (*apiError, bool) {
+	var e *apiError
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,375 @@
+package mock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+)
+
+// itellico is itellico.ai's API: X-API-Key keys that act for an account and
+// its subaccounts, and {code, message, detail?, errors?} errors.
+type itellico struct {
+	fx       *fixtures.Itellico
+	keys     keyring
+	accounts map[string]fixtures.Tenant
+	agents   *resource
+}
+
+func newItellico(fx *fixtures.Itellico) *itellico {
+	accounts := make(map[string]fixtures.Tenant, len(fx.Accounts))
+	for _, a := range fx.Accounts {
+		accounts[a.ID] = a
+	}
+	return &itellico{fx: fx, keys: keyring(fx.Accounts), accounts: accounts}
+}
+
+func (it *itellico) Name() string        { return "itellico" }
+func (it *itellico) ErrorSchema() string { return "Error" }
+
+func (it *itellico) Authenticate(r *http.Request) (string, bool) {
+	return it.keys.lookup(r.Header.Get("X-API-Key"))
+}
+
+// Scope resolves the account a path names: the key's own (also as "me" or
+// "current"), or one of its subaccounts. Any other is forbidden.
+func (it *itellico) Scope(tenant string, route *openapi.Route) (string, error) {
+	id, ok := route.PathParams["account_id"]
+	if !ok || id == "me" || id == "current" || id == tenant {
+		return tenant, nil
+	}
+	if a, ok := it.accounts[id]; ok && a.Parent == tenant {
+		return id, nil
+	}
+	return "", &apiError{Status: http.StatusForbidden, Message: "You do not have permission to access this account",
+		Detail: fmt.Sprintf("The API key does not act for account %s", id)}
+}
+
+var itellicoCodes = map[int]string{
+	400: "bad_request", 401: "unauthorized", 402: "payment_required", 403: "forbidden",
+	404: "not_found", 405: "method_not_allowed", 409: "conflict", 410: "gone",
+	413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+	429: "rate_limit_exceeded", 500: "internal_error", 502: "bad_gateway",
+	503: "service_unavailable", 504: "gateway_timeout",
+}
+
+func (it *itellico) Render(e *apiError) map[string]any {
+	code := e.Code
+	if code == "" {
+		code = itellicoCodes[e.Status]
+	}
+	if code == "" {
+		code = "internal_error"
+	}
+	body := map[string]any{"code": code, "message": e.Message}
+	if len(e.Violations) > 0 {
+		body["message"] = "Validation failed"
+		errs := make([]any, len(e.Violations))
+		for i, v := range e.Violations {
+			errs[i] = map[string]any{"field": v.Field(), "message": v.Message}
+		}
+		body["errors"] = errs
+	}
+	if e.Detail != "" {
+		body["detail"] = e.Detail
+	}
+	return body
+}
+
+func (it *itellico) Malformed(err error) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Message: "Malformed JSON body", Detail: err.Error()}
+}
+
+const (
+	itlCreate   = "POST /v1/accounts/{}/agents"
+	itlList     = "GET /v1/accounts/{}/agents"
+	itlGet      = "GET /v1/accounts/{}/agents/{}"
+	itlPatch    = "PATCH /v1/accounts/{}/agents/{}"
+	itlDelete   = "DELETE /v1/accounts/{}/agents/{}"
+	itlCurrent  = "GET /v1/accounts/current"
+	itlSubaccts = "GET /v1/accounts/{}/subaccounts"
+)
+
+func (it *itellico) Handlers(s *Server) map[string]handlerFunc {
+	h := map[string]handlerFunc{
+		itlList:     it.listAgents(s),
+		itlGet:      it.getAgent(s),
+		itlDelete:   it.archiveAgent(s),
+		itlCurrent:  it.currentAccount(),
+		itlSubaccts: it.subaccounts(),
+	}
+	if agents, err := newResource(s.spec, itlCreate, itlGet, http.StatusOK); err == nil {
+		it.agents = agents
+		h[itlCreate] = it.createAgent(s)
+		h[itlPatch] = it.patchAgent(s)
+	} else {
+		s.log.Warn("agents are read-only: the document lacks what creating them needs", "err", err)
+	}
+	return h
+}
+
+func (it *itellico) Seed(ctx context.Context, s *Server) error {
+	if it.agents == nil {
+		return nil
+	}
+	for _, a := range it.fx.Agents {
+		v, err := decodeJSON(a.Body)
+		body, ok := v.(map[string]any)
+		if err != nil || !ok {
+			return fmt.Errorf("agent %s: body is not a JSON object", a.ID)
+		}
+		created, err := time.Parse(time.RFC3339, a.Created)
+		if err != nil {
+			return fmt.Errorf("agent %s: created: %w", a.ID, err)
+		}
+		if vs := s.spec.Check(agentmock.InBody, it.agents.create, body, true); len(vs) > 0 {
+			return fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
+		}
+		if _, err := it.insertAgent(ctx, s, a.Tenant, a.ID, body, created); err != nil {
+			return fmt.Errorf("agent %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+func (it *itellico) insertAgent(ctx context.Context, s *Server, tenant, id string, body map[string]any, now time.Time) (store.Record, error) {
+	doc, err := it.agents.build(body, func(doc, _ map[string]any) error {
+		doc["id"], doc["account_id"] = id, tenant
+		doc["created"], doc["modified"] = timestamp(now), timestamp(now)
+		return nil
+	})
+	if err != nil {
+		return store.Record{}, err
+	}
+	return s.store.Create(ctx, collItlAgents, tenant, id, doc)
+}
+
+func (it *itellico) createAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		body, _ := req.body.(map[string]any)
+		rec, err := it.insertAgent(req.ctx, s, req.tenant, s.cfg.NewID(), body, s.now())
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+func agentMissing(id string) *apiError {
+	return &apiError{Status: http.StatusNotFound, Message: "Resource not found", Detail: fmt.Sprintf("Agent with UUID %s does not exist", id)}
+}
+
+func (it *itellico) getAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams["agent_id"]
+		rec, err := s.store.Get(req.ctx, collItlAgents, req.tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentMissing(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+func (it *itellico) patchAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams["agent_id"]
+		patch, _ := req.body.(map[string]any)
+		rec, err := s.store.Update(req.ctx, collItlAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
+			return it.agents.merge(stored, patch, func(doc, _ map[string]any) error {
+				doc["modified"] = timestamp(s.now())
+				return nil
+			})
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentMissing(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+// archiveAgent soft-deletes: the agent leaves the default list but can still
+// be fetched by id and listed with is_archived=true.
+func (it *itellico) archiveAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams["agent_id"]
+		_, err := s.store.Update(req.ctx, collItlAgents, req.tenant, id, func(doc []byte, meta *store.Meta) ([]byte, error) {
+			meta.Archived = true
+			return doc, nil
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentMissing(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation)}, nil
+	}
+}
+
+func (it *itellico) listAgents(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		q := req.http.URL.Query()
+		match, err := itellicoFilter(q)
+		if err != nil {
+			return response{}, err
+		}
+		page, err := s.store.List(req.ctx, collItlAgents, req.tenant, store.Query{
+			Offset: queryInt(req.route, q, "offset", 0),
+			Limit:  queryInt(req.route, q, "limit", 20),
+			Match:  match,
+			Count:  true,
+		})
+		if err != nil {
+			return response{}, err
+		}
+		items := make([]any, len(page.Records))
+		for i, r := range page.Records {
+			items[i] = json.RawMessage(r.Doc)
+		}
+		return response{status: http.StatusOK, body: map[string]any{"count": page.Total, "items": items}}, nil
+	}
+}
+
+// itellicoFilter builds the list filter from name, tags, is_archived and the
+// created/modified bounds.
+func itellicoFilter(q url.Values) (func(store.Meta, []byte) bool, error) {
+	archived := q.Get("is_archived") == "true"
+	name := strings.ToLower(q.Get("name"))
+	var tags []string
+	for _, v := range q["tags"] {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	type bound struct {
+		field string
+		op    string
+		at    time.Time
+	}
+	var bounds []bound
+	for _, field := range []string{"created", "modified"} {
+		for _, op := range []string{"ge", "gt", "le", "lt"} {
+			v := q.Get(field + "_" + op)
+			if v == "" {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, invalid(agentmock.Violation{In: agentmock.InQuery, Path: []string{field + "_" + op}, Kind: agentmock.KindDateTime, Message: "Input should be a valid datetime with a timezone"})
+			}
+			bounds = append(bounds, bound{field, op, at})
+		}
+	}
+	return func(meta store.Meta, doc []byte) bool {
+		if meta.Archived != archived {
+			return false
+		}
+		if name == "" && len(tags) == 0 && len(bounds) == 0 {
+			return true
+		}
+		var head struct {
+			Name     string   `json:"name"`
+			Tags     []string `json:"tags"`
+			Created  string   `json:"created"`
+			Modified string   `json:"modified"`
+		}
+		if json.Unmarshal(doc, &head) != nil {
+			return false
+		}
+		if name != "" && !strings.Contains(strings.ToLower(head.Name), name) {
+			return false
+		}
+		for _, t := range tags {
+			if !contains(head.Tags, t) {
+				return false
+			}
+		}
+		for _, b := range bounds {
+			raw := head.Created
+			if b.field == "modified" {
+				raw = head.Modified
+			}
+			at, err := time.Parse(time.RFC3339Nano, raw)
+			if err != nil {
+				return false
+			}
+			ok := map[string]bool{"ge": !at.Before(b.at), "gt": at.After(b.at), "le": !at.After(b.at), "lt": at.Before(b.at)}[b.op]
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (it *itellico) account(id string) map[string]any {
+	a := it.accounts[id]
+	active := true
+	if a.IsActive != nil {
+		active = *a.IsActive
+	}
+	var parent, created any
+	if a.Parent != "" {
+		parent = a.Parent
+	}
+	if a.Created != "" {
+		created = a.Created
+	}
+	return map[string]any{"id": a.ID, "name": a.Name, "is_active": active, "created": created, "modified": created, "parent_account_id": parent}
+}
+
+func (it *itellico) currentAccount() handlerFunc {
+	return func(req *request) (response, error) {
+		return response{status: http.StatusOK, body: it.account(req.tenant)}, nil
+	}
+}
+
+func (it *itellico) subaccounts() handlerFunc {
+	return func(req *request) (response, error) {
+		q := req.http.URL.Query()
+		var items []any
+		for _, a := range it.fx.Accounts {
+			if a.Parent != req.tenant {
+				continue
+			}
+			acct := it.account(a.ID)
+			if v := q.Get("is_active"); v != "" && fmt.Sprint(acct["is_active"]) != v {
+				continue
+			}
+			items = append(items, acct)
+		}
+		total := len(items)
+		offset, limit := queryInt(req.route, q, "offset", 0), queryInt(req.route, q, "limit", 50)
+		items = items[min(offset, total):min(offset+limit, total)]
+		if items == nil {
+			items = []any{}
+		}
+		return response{status: http.StatusOK, body: map[string]any{"count": total, "items": items}}, nil
+	}
+}

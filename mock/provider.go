@@ -1,0 +1,68 @@
+package mock
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+)
+
+// provider adapts the spec-driven engine to one vendor: how a caller proves
+// who it is, which tenant a route acts on, what its errors look like, and the
+// stateful behaviour bound to its operations.
+type provider interface {
+	// Name is "diga" or "itellico".
+	Name() string
+	// Authenticate maps a request's credentials to a tenant id.
+	Authenticate(r *http.Request) (tenant string, ok bool)
+	// Scope returns the tenant a matched route acts on, or a 403.
+	Scope(tenant string, route *openapi.Route) (string, error)
+	// Render turns an error into the provider's body.
+	Render(e *apiError) map[string]any
+	// Malformed is the error for a body that is not JSON.
+	Malformed(err error) *apiError
+	// ErrorSchema names the component schema of the provider's error body,
+	// used to check errors that no operation declares (unknown routes).
+	ErrorSchema() string
+	// Handlers binds operation keys to stateful behaviour.
+	Handlers(s *Server) map[string]handlerFunc
+	// Seed loads the provider's fixtures into an empty database.
+	Seed(ctx context.Context, s *Server) error
+}
+
+// keyring finds the tenant a key belongs to. It compares against every key,
+// whatever matches, so timing tells nothing about which keys exist.
+type keyring []fixtures.Tenant
+
+func (k keyring) lookup(key string) (string, bool) {
+	found := ""
+	for _, t := range k {
+		if t.Key == "" {
+			continue
+		}
+		if subtle.ConstantTimeCompare([]byte(t.Key), []byte(key)) == 1 {
+			found = t.ID
+		}
+	}
+	return found, found != "" && key != ""
+}
+
+// Collections, one bbolt bucket each.
+const (
+	collDigaAgents    = "diga/agents"
+	collDigaVersions  = "diga/versions"
+	collDigaVoices    = "diga/voices"
+	collDigaKB        = "diga/knowledge_bases"
+	collDigaPaths     = "diga/paths"
+	collDigaIntegs    = "diga/integrations"
+	collDigaTools     = "diga/integration_tools"
+	collDigaCallTools = "diga/call_tools"
+	collItlAgents     = "itellico/agents"
+	// globalTenant holds what every tenant shares, such as Diga's voices.
+	globalTenant = "_global"
+)
+
+var _ = store.ErrNotFound

@@ -1,0 +1,118 @@
+package mock
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/openapi"
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// resource is the schema-driven part of a stateful resource: a stored
+// document always has the shape of the response schema. What a client may
+// write comes from the request schemas, defaults and required members from
+// the response schema (then the create schema), and the members the server
+// manages from the provider's hooks.
+type resource struct {
+	spec     *openapi.Spec
+	response *openapi3.Schema // the stored and returned shape
+	create   *openapi3.Schema // request body of create: fallback defaults
+}
+
+func newResource(spec *openapi.Spec, createKey, responseKey string, responseStatus int) (*resource, error) {
+	cr := spec.Operation(createKey)
+	rs := spec.Operation(responseKey)
+	if cr == nil || rs == nil {
+		return nil, fmt.Errorf("the document lacks %q or %q", createKey, responseKey)
+	}
+	res := &resource{
+		spec:     spec,
+		response: openapi.ResponseSchema(rs.Operation, responseStatus),
+		create:   openapi.RequestSchema(cr.Operation),
+	}
+	if res.response == nil {
+		return nil, fmt.Errorf("%s declares no JSON response for %d", responseKey, responseStatus)
+	}
+	return res, nil
+}
+
+// hook sets the members the server manages. It gets the document being built
+// (or merged) and the request body, and reports violations of its own.
+type hook func(doc, body map[string]any) error
+
+// build makes a new stored document from a create body.
+func (rs *resource) build(body map[string]any, manage hook) ([]byte, error) {
+	doc := map[string]any{}
+	declared := openapi.View(rs.response).Properties
+	for k, v := range body {
+		if _, ok := declared[k]; ok {
+			doc[k] = v
+		}
+	}
+	return rs.finish(doc, body, manage)
+}
+
+// merge applies an RFC 7396 merge patch to a stored document. The patch was
+// validated against the request schema; the result is completed and
+// validated against the response schema before it may be stored.
+func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]byte, error) {
+	p, err := json.Marshal(patch)
+	if err != nil {
+		return nil, fmt.Errorf("encode patch: %w", err)
+	}
+	// evanphx/json-patch implements RFC 7396 exactly (nulls delete, arrays
+	// replace, nested objects merge) on raw bytes, so numbers keep their
+	// exact text instead of passing through float64.
+	merged, err := jsonpatch.MergePatch(stored, p)
+	if err != nil {
+		return nil, fmt.Errorf("merge patch: %w", err)
+	}
+	v, err := decodeJSON(merged)
+	if err != nil {
+		return nil, fmt.Errorf("decode merged document: %w", err)
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("merged document is not an object")
+	}
+	return rs.finish(doc, patch, manage)
+}
+
+func (rs *resource) finish(doc, body map[string]any, manage hook) ([]byte, error) {
+	if manage != nil {
+		if err := manage(doc, body); err != nil {
+			return nil, err
+		}
+	}
+	rs.spec.Complete(rs.response, rs.create, doc)
+	if vs := rs.spec.Check(agentmock.InBody, rs.response, doc, false); len(vs) > 0 {
+		return nil, invalid(vs...)
+	}
+	return rs.spec.Encode(rs.response, doc)
+}
+
+// project reshapes a stored document of another kind (a catalogue entry) to
+// the schema a response embeds it with: undeclared members are dropped and
+// the rest completed.
+func project(spec *openapi.Spec, sch *openapi3.Schema, raw []byte) (map[string]any, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("stored document is not an object")
+	}
+	spec.Unknown(sch, obj, true)
+	spec.Complete(sch, nil, obj)
+	return obj, nil
+}
+
+// notFound is the generic 404 for a resource id.
+func notFound(code, message string) *apiError {
+	return &apiError{Status: http.StatusNotFound, Code: code, Message: message}
+}

@@ -1,0 +1,361 @@
+// Package mock serves a provider's API from its OpenAPI document: it routes,
+// authenticates and validates every request against the document, keeps
+// resources in the store, and checks every response it sends against the
+// same document.
+package mock
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 1 << 20
+
+// Config tunes a Server.
+type Config struct {
+	// AllowUnknownFields accepts request members the document does not
+	// declare, and drops them, as the real services do. By default they are
+	// rejected, so that typos fail tests.
+	AllowUnknownFields bool
+	// ValidateResponses checks every response against the document and turns
+	// a non-conforming one into a 500 that names the mismatch.
+	ValidateResponses bool
+	// StrictStatus also fails responses whose status the operation does not
+	// declare. Right for our own documents; vendor documents declare too few.
+	StrictStatus bool
+	Logger       *slog.Logger
+	// Now is the clock used for timestamps; nil means time.Now.
+	Now func() time.Time
+	// NewID makes resource ids; nil means random UUIDv4s.
+	NewID func() string
+	// Seed loads the fixtures; the caller sets it when the database is new.
+	Seed bool
+}
+
+// Server serves one provider on one document. It is an http.Handler.
+type Server struct {
+	spec     *openapi.Spec
+	prov     provider
+	store    *store.Store
+	cfg      Config
+	log      *slog.Logger
+	echo     *echo.Echo
+	handlers map[string]handlerFunc
+}
+
+// request is what a handler gets: a routed, authenticated, validated call.
+type request struct {
+	ctx    context.Context
+	http   *http.Request
+	route  *openapi.Route
+	tenant string
+	// body is the decoded JSON body (json.Number for numbers), or nil.
+	body any
+}
+
+// response is what a handler answers. body is encoded with the schema the
+// operation declares for status; a json.RawMessage is sent as is.
+type response struct {
+	status int
+	body   any
+}
+
+type handlerFunc func(req *request) (response, error)
+
+// NewDiga returns the Diga server.
+func NewDiga(ctx context.Context, spec *openapi.Spec, st *store.Store, fx *fixtures.Diga, cfg Config) (*Server, error) {
+	return newServer(ctx, spec, st, &diga{fx: fx, keys: keyring(fx.Projects)}, cfg)
+}
+
+// NewItellico returns the itellico server.
+func NewItellico(ctx context.Context, spec *openapi.Spec, st *store.Store, fx *fixtures.Itellico, cfg Config) (*Server, error) {
+	return newServer(ctx, spec, st, newItellico(fx), cfg)
+}
+
+func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provider, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = newUUID
+	}
+	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name())}
+	s.handlers = p.Handlers(s)
+	if cfg.Seed {
+		if err := p.Seed(ctx, s); err != nil {
+			return nil, fmt.Errorf("mock: %s fixtures: %w", p.Name(), err)
+		}
+	}
+	s.routes()
+	return s, nil
+}
+
+// Spec is the document the server serves.
+func (s *Server) Spec() *openapi.Spec { return s.spec }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// now is the server's clock in UTC, at the microsecond precision the vendors'
+// Python backends store.
+func (s *Server) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999Z07:00") }
+
+// handle is the whole pipeline for a documented API call.
+func (s *Server) handle(c echo.Context) error {
+	r := c.Request()
+	route, err := s.spec.FindRoute(r)
+	if err != nil {
+		return s.noRoute(c, err)
+	}
+	res, err := s.serve(r, route)
+	if err != nil {
+		return s.writeError(c, route, err)
+	}
+	return s.write(c, route, res)
+}
+
+func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) {
+	ctx := r.Context()
+	tenant, ok := s.prov.Authenticate(r)
+	if !ok {
+		return response{}, fail(http.StatusUnauthorized, "Invalid or missing API key")
+	}
+	tenant, err := s.prov.Scope(tenant, route)
+	if err != nil {
+		return response{}, err
+	}
+	body, err := s.readBody(r, route)
+	if err != nil {
+		return response{}, err
+	}
+	if vs := s.validate(r, route, body); len(vs) > 0 {
+		return response{}, invalid(vs...)
+	}
+	h := s.handlers[route.Key]
+	if h == nil {
+		return response{}, fail(http.StatusNotImplemented, "agentmock has no behaviour for "+route.Key)
+	}
+	return h(&request{ctx: ctx, http: r, route: route, tenant: tenant, body: body})
+}
+
+// readBody enforces the size limit and content type, and decodes JSON once.
+func (s *Server) readBody(r *http.Request, route *openapi.Route) (any, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, "Could not read the request body")
+	}
+	if len(data) > MaxBodyBytes {
+		return nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+	}
+	rb := route.Operation.RequestBody
+	if len(bytes.TrimSpace(data)) == 0 {
+		if rb != nil && rb.Value != nil && rb.Value.Required {
+			return nil, invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+		}
+		return nil, nil
+	}
+	if rb == nil || rb.Value == nil {
+		return nil, nil // a body the operation does not take is ignored, as FastAPI does
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil, fail(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	}
+	v, err := decodeJSON(data)
+	if err != nil {
+		return nil, s.prov.Malformed(err)
+	}
+	return v, nil
+}
+
+// decodeJSON decodes exactly one JSON value, keeping numbers exact.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
+	}
+	return v, nil
+}
+
+// validate checks parameters with openapi3filter and the body with the
+// operation's schema, returning every violation at once.
+func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []agentmock.Violation {
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: route.PathParams,
+		Route:      route.Route,
+		Options: &openapi3filter.Options{
+			ExcludeRequestBody: true,
+			MultiError:         true,
+			// Credentials were checked against the fixtures already.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		},
+	}
+	var vs []agentmock.Violation
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		vs = append(vs, s.spec.Violations(agentmock.InQuery, nil, nil, err)...)
+	}
+	if body == nil {
+		return vs
+	}
+	sch := openapi.RequestSchema(route.Operation)
+	for _, path := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
+		if !s.cfg.AllowUnknownFields {
+			vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindExtraForbidden, Message: "Extra inputs are not permitted"})
+		}
+	}
+	for _, v := range s.spec.Check(agentmock.InBody, sch, body, true) {
+		if v.Kind == agentmock.KindExtraForbidden {
+			continue // reported, or dropped, by the walk above
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// write encodes a handler's answer with the operation's response schema and
+// checks it before it leaves.
+func (s *Server) write(c echo.Context, route *openapi.Route, res response) error {
+	var data []byte
+	if res.body != nil {
+		var err error
+		if data, err = s.spec.Encode(openapi.ResponseSchema(route.Operation, res.status), res.body); err != nil {
+			return s.writeError(c, route, fmt.Errorf("encode response: %w", err))
+		}
+	}
+	if err := s.checkResponse(c.Request(), route, res.status, data); err != nil {
+		s.log.Error("response does not conform to the document", "operation", route.Key, "status", res.status, "err", err)
+		return s.send(c, route, http.StatusInternalServerError, s.errorBody(&apiError{
+			Status:  http.StatusInternalServerError,
+			Message: "agentmock bug: the response does not conform to the document: " + err.Error(),
+		}), false)
+	}
+	return s.raw(c, res.status, data)
+}
+
+func (s *Server) raw(c echo.Context, status int, data []byte) error {
+	if data == nil {
+		return c.NoContent(status)
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, data)
+}
+
+// checkResponse validates a response exactly as it will be sent.
+func (s *Server) checkResponse(r *http.Request, route *openapi.Route, status int, data []byte) error {
+	if !s.cfg.ValidateResponses {
+		return nil
+	}
+	header := http.Header{}
+	if data != nil {
+		header.Set("Content-Type", echo.MIMEApplicationJSON)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: route.PathParams, Route: route.Route},
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: s.cfg.StrictStatus, MultiError: true},
+	}
+	input.SetBodyBytes(data)
+	return openapi3filter.ValidateResponse(r.Context(), input)
+}
+
+// writeError sends err in the provider's shape. Anything that is not an
+// apiError is an agentmock fault: it is logged and answered with a 500.
+func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) error {
+	e, ok := asAPIError(err)
+	if !ok {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		e = fail(http.StatusInternalServerError, "Error: Internal Server Error")
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	return s.send(c, route, e.Status, s.errorBody(e), true)
+}
+
+func (s *Server) errorBody(e *apiError) map[string]any { return s.prov.Render(e) }
+
+// send encodes an error body, checks it (against the operation, or against
+// the provider's error schema when no operation matched) and writes it.
+func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map[string]any, check bool) error {
+	var sch *openapi3.Schema
+	if route != nil {
+		sch = openapi.ResponseSchema(route.Operation, status)
+	}
+	if sch == nil {
+		sch = s.spec.Schema(s.prov.ErrorSchema())
+	}
+	data, err := s.spec.Encode(sch, body)
+	if err != nil {
+		return c.NoContent(http.StatusInternalServerError)
+	}
+	if check {
+		var cerr error
+		if route != nil {
+			cerr = s.checkResponse(c.Request(), route, status, data)
+		} else if s.cfg.ValidateResponses && sch != nil {
+			if vs := s.spec.Check(agentmock.InBody, sch, body, false); len(vs) > 0 {
+				cerr = fmt.Errorf("%s: %s", vs[0].Field(), vs[0].Message)
+			}
+		}
+		if cerr != nil {
+			s.log.Error("error response does not conform to the document", "status", status, "err", cerr)
+			return s.send(c, route, http.StatusInternalServerError, s.errorBody(&apiError{
+				Status:  http.StatusInternalServerError,
+				Message: "agentmock bug: the error response does not conform to the document: " + cerr.Error(),
+			}), false)
+		}
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, data)
+}
+
+// noRoute answers a request no operation matches: 405 when the path exists
+// with other methods, 404 otherwise.
+func (s *Server) noRoute(c echo.Context, err error) error {
+	r := c.Request()
+	if errors.Is(err, openapi.ErrMethodNotAllowed) {
+		return s.send(c, nil, http.StatusMethodNotAllowed, s.errorBody(fail(http.StatusMethodNotAllowed, "Method Not Allowed")), true)
+	}
+	return s.send(c, nil, http.StatusNotFound, s.errorBody(fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)
+}

@@ -1,0 +1,427 @@
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// View returns the schema that describes a value's shape, looking through the
+// wrappers documents use to make a schema nullable: a lone allOf member (the
+// 3.0 way to put nullable on a $ref) and an anyOf or oneOf whose other
+// members are only null (the 3.1 and FastAPI way).
+func View(sch *openapi3.Schema) *openapi3.Schema {
+	for i := 0; sch != nil && i < 8; i++ {
+		if len(sch.Properties) > 0 || sch.Items != nil || (sch.Type != nil && !isNullType(sch)) {
+			return sch
+		}
+		var next *openapi3.Schema
+		switch {
+		case len(sch.AllOf) == 1:
+			next = sch.AllOf[0].Value
+		case len(sch.AnyOf) > 0:
+			next = soleNonNull(sch.AnyOf)
+		case len(sch.OneOf) > 0:
+			next = soleNonNull(sch.OneOf)
+		}
+		if next == nil {
+			return sch
+		}
+		sch = next
+	}
+	return sch
+}
+
+func soleNonNull(refs openapi3.SchemaRefs) *openapi3.Schema {
+	var found *openapi3.Schema
+	for _, r := range refs {
+		if r.Value == nil || isNullType(r.Value) {
+			continue
+		}
+		if found != nil {
+			return nil
+		}
+		found = r.Value
+	}
+	return found
+}
+
+func isNullType(sch *openapi3.Schema) bool {
+	return sch.Type != nil && len(*sch.Type) == 1 && (*sch.Type)[0] == "null"
+}
+
+// Nullable reports whether the schema admits null, in either OpenAPI version's
+// spelling.
+func Nullable(sch *openapi3.Schema) bool {
+	for i := 0; sch != nil && i < 8; i++ {
+		if sch.Nullable || (sch.Type != nil && sch.Type.Includes("null")) {
+			return true
+		}
+		for _, list := range []openapi3.SchemaRefs{sch.AnyOf, sch.OneOf} {
+			for _, r := range list {
+				if r.Value != nil && isNullType(r.Value) {
+					return true
+				}
+			}
+		}
+		if len(sch.AllOf) != 1 {
+			return false
+		}
+		sch = sch.AllOf[0].Value
+	}
+	return false
+}
+
+// Default returns the schema's default, looking through nullable wrappers.
+func Default(sch *openapi3.Schema) (any, bool) {
+	for i := 0; sch != nil && i < 8; i++ {
+		if sch.Default != nil {
+			return sch.Default, true
+		}
+		if len(sch.AllOf) != 1 {
+			break
+		}
+		sch = sch.AllOf[0].Value
+	}
+	if v := View(sch); v != nil && v.Default != nil {
+		return v.Default, true
+	}
+	return nil, false
+}
+
+// Branch picks the member of a union that an object value belongs to, by the
+// members' single-valued enums (the "provider" and "type" tags of both
+// vendors). It returns nil when the value names no member.
+func Branch(sch *openapi3.Schema, obj map[string]any) *openapi3.Schema {
+	for _, r := range union(sch) {
+		m := View(r.Value)
+		if m == nil || len(m.Properties) == 0 {
+			continue
+		}
+		if tagsMatch(m, obj) {
+			return m
+		}
+	}
+	return nil
+}
+
+func union(sch *openapi3.Schema) openapi3.SchemaRefs {
+	sch = View(sch)
+	if sch == nil {
+		return nil
+	}
+	var out openapi3.SchemaRefs
+	for _, list := range []openapi3.SchemaRefs{sch.OneOf, sch.AnyOf} {
+		for _, r := range list {
+			if r.Value != nil && !isNullType(r.Value) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// tagsMatch reports whether obj carries, for every property of m that admits
+// exactly one value, that value; and m has at least one such property.
+func tagsMatch(m *openapi3.Schema, obj map[string]any) bool {
+	tags := 0
+	for name, p := range m.Properties {
+		pv := View(p.Value)
+		if pv == nil {
+			continue
+		}
+		var only any
+		switch {
+		case len(pv.Enum) == 1:
+			only = pv.Enum[0]
+		case pv.Const != nil:
+			only = pv.Const
+		default:
+			continue
+		}
+		tags++
+		if v, ok := obj[name]; !ok || fmt.Sprint(v) != fmt.Sprint(only) {
+			return false
+		}
+	}
+	return tags > 0
+}
+
+// objectView returns the object schema that describes obj: the schema itself,
+// the union member obj is tagged with, or, for an untagged union, a synthetic
+// schema holding every member's properties.
+func objectView(sch *openapi3.Schema, obj map[string]any) *openapi3.Schema {
+	v := View(sch)
+	if v == nil || len(v.Properties) > 0 {
+		return v
+	}
+	members := union(v)
+	if len(members) == 0 {
+		return v
+	}
+	if b := Branch(v, obj); b != nil {
+		return b
+	}
+	merged := &openapi3.Schema{Properties: openapi3.Schemas{}}
+	for _, r := range members {
+		for name, p := range View(r.Value).Properties {
+			if _, ok := merged.Properties[name]; !ok {
+				merged.Properties[name] = p
+			}
+		}
+	}
+	return merged
+}
+
+// declaresMembers reports whether an object schema fixes its members, so that
+// undeclared ones are unknown. Free-form objects (metadata, settings) and
+// explicit additionalProperties schemas accept anything.
+func declaresMembers(sch *openapi3.Schema) bool {
+	if sch == nil || len(sch.Properties) == 0 {
+		return false
+	}
+	ap := sch.AdditionalProperties
+	if ap.Schema != nil {
+		return false
+	}
+	return ap.Has == nil || !*ap.Has
+}
+
+// Unknown lists the members of v that sch does not declare, as paths. With
+// drop, it also deletes them from v.
+func (s *Spec) Unknown(sch *openapi3.Schema, v any, drop bool) [][]string {
+	var found [][]string
+	s.unknown(sch, v, nil, drop, &found)
+	return found
+}
+
+func (s *Spec) unknown(sch *openapi3.Schema, v any, path []string, drop bool, found *[][]string) {
+	if sch == nil {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		view := objectView(sch, x)
+		if view == nil {
+			return
+		}
+		if view.AdditionalProperties.Schema != nil {
+			for _, k := range sortedKeys(x) {
+				s.unknown(view.AdditionalProperties.Schema.Value, x[k], appendPath(path, k), drop, found)
+			}
+			return
+		}
+		check := declaresMembers(view)
+		for _, k := range sortedKeys(x) {
+			p, ok := view.Properties[k]
+			if !ok {
+				if check {
+					*found = append(*found, appendPath(path, k))
+					if drop {
+						delete(x, k)
+					}
+				}
+				continue
+			}
+			s.unknown(p.Value, x[k], appendPath(path, k), drop, found)
+		}
+	case []any:
+		view := View(sch)
+		if view == nil || view.Items == nil {
+			return
+		}
+		for i, item := range x {
+			s.unknown(view.Items.Value, item, appendPath(path, fmt.Sprint(i)), drop, found)
+		}
+	}
+}
+
+func appendPath(path []string, k string) []string {
+	return append(slices.Clip(path), k)
+}
+
+// Complete fills in what obj lacks, recursively: a property's default (from
+// sch, or else from the same property of fallback, typically the create
+// request's schema), an object built from its members' defaults, or null
+// where the property is nullable. Required properties that none of these
+// provide stay absent, for validation to report.
+func (s *Spec) Complete(sch, fallback *openapi3.Schema, obj map[string]any) {
+	view := objectView(sch, obj)
+	if view == nil {
+		return
+	}
+	var fb *openapi3.Schema
+	if fallback != nil {
+		fb = objectView(fallback, obj)
+	}
+	for _, name := range s.Properties(view) {
+		p := view.Properties[name].Value
+		var fp *openapi3.Schema
+		if fb != nil && fb.Properties[name] != nil {
+			fp = fb.Properties[name].Value
+		}
+		if v, ok := obj[name]; ok {
+			s.completeValue(p, fp, v)
+			continue
+		}
+		if d, ok := Default(p); ok {
+			obj[name] = clone(d)
+			s.completeValue(p, fp, obj[name])
+			continue
+		}
+		if d, ok := Default(fp); ok && fp != nil {
+			obj[name] = clone(d)
+			continue
+		}
+		if pv := View(p); pv != nil && len(pv.Properties) > 0 && len(union(pv)) == 0 {
+			built := map[string]any{}
+			s.Complete(pv, fp, built)
+			if len(built) > 0 {
+				obj[name] = built
+				continue
+			}
+		}
+		if Nullable(p) {
+			obj[name] = nil
+		}
+	}
+}
+
+func (s *Spec) completeValue(sch, fallback *openapi3.Schema, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if view := View(sch); view != nil && (len(view.Properties) > 0 || len(union(view)) > 0) {
+			s.Complete(view, fallback, x)
+		}
+	case []any:
+		view := View(sch)
+		if view == nil || view.Items == nil {
+			return
+		}
+		var fi *openapi3.Schema
+		if fv := View(fallback); fv != nil && fv.Items != nil {
+			fi = fv.Items.Value
+		}
+		for _, item := range x {
+			s.completeValue(view.Items.Value, fi, item)
+		}
+	}
+}
+
+// clone deep-copies a default so that stored documents never share the
+// schema's own maps and slices.
+func clone(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = clone(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = clone(e)
+		}
+		return out
+	}
+	return v
+}
+
+// Encode writes v as JSON with every object's members in the order its schema
+// declares them, as the vendors' own responses do. Undeclared members follow,
+// sorted.
+func (s *Spec) Encode(sch *openapi3.Schema, v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.encode(&buf, sch, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (s *Spec) encode(buf *bytes.Buffer, sch *openapi3.Schema, v any) error {
+	switch x := v.(type) {
+	case map[string]any:
+		view := objectView(sch, x)
+		buf.WriteByte('{')
+		n := 0
+		member := func(k string, ms *openapi3.Schema) error {
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			n++
+			if err := scalar(buf, k); err != nil {
+				return err
+			}
+			buf.WriteByte(':')
+			return s.encode(buf, ms, x[k])
+		}
+		var declared []string
+		if view != nil {
+			declared = s.Properties(view)
+		}
+		for _, k := range declared {
+			if _, ok := x[k]; ok {
+				if err := member(k, view.Properties[k].Value); err != nil {
+					return err
+				}
+			}
+		}
+		for _, k := range sortedKeys(x) {
+			if view != nil && view.Properties[k] != nil {
+				continue
+			}
+			var ms *openapi3.Schema
+			if view != nil && view.AdditionalProperties.Schema != nil {
+				ms = view.AdditionalProperties.Schema.Value
+			}
+			if err := member(k, ms); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+		return nil
+	case []any:
+		var items *openapi3.Schema
+		if view := View(sch); view != nil && view.Items != nil {
+			items = view.Items.Value
+		}
+		buf.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := s.encode(buf, items, e); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+		return nil
+	}
+	return scalar(buf, v)
+}
+
+// scalar writes one JSON value without HTML escaping: the vendors send "<"
+// as is, and so must a faithful stand-in.
+func scalar(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("openapi: encode: %w", err)
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

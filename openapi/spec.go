@@ -1,0 +1,231 @@
+// Package openapi loads the OpenAPI documents agentmock serves and prepares,
+// once per document, everything that serving them needs: the router, the
+// order of each schema's properties, and the walks over schemas that turn a
+// JSON document into a complete, ordered resource.
+package openapi
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed diga.yaml itellico.yaml
+var documents embed.FS
+
+// Embedded returns one of the documents compiled into the binary: "diga" or
+// "itellico".
+func Embedded(name string) ([]byte, error) {
+	data, err := documents.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("openapi: no embedded document %q: %w", name, err)
+	}
+	return data, nil
+}
+
+// Spec is a loaded document with its compiled router. It is read-only after
+// Load, so one Spec serves any number of concurrent requests.
+type Spec struct {
+	Doc *openapi3.T
+	// Raw is the document as given, served back to users who ask for it.
+	Raw []byte
+	// Warnings lists what kin-openapi's strict validation of the document
+	// found. Vendor documents carry such defects, and refusing them would make
+	// agentmock useless with the very documents users have.
+	Warnings []string
+
+	router routers.Router
+	order  map[*openapi3.Schema][]string
+	ops    []OperationInfo
+}
+
+// ErrNoRoute and ErrMethodNotAllowed tell why FindRoute found no operation.
+var (
+	ErrNoRoute          = errors.New("openapi: no operation matches the path")
+	ErrMethodNotAllowed = errors.New("openapi: the path does not allow the method")
+)
+
+var registerFormats sync.Once
+
+// uuidPattern accepts any RFC 9562 layout in either case, as pydantic does:
+// versions outside 1-8 and the nil UUID are still UUIDs to the vendors.
+var uuidPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+
+// Load parses a document (YAML or JSON, OpenAPI 3.0 or 3.1) and compiles its
+// router.
+func Load(ctx context.Context, data []byte) (*Spec, error) {
+	registerFormats.Do(func() {
+		// kin-openapi keeps string formats in a process-wide registry and
+		// enforces only the ones registered there.
+		v := openapi3.NewRegexpFormatValidator(uuidPattern)
+		openapi3.DefineStringFormatValidator("uuid", v)
+		openapi3.DefineStringFormatValidator("uuid4", v)
+	})
+	loader := openapi3.NewLoader()
+	loader.Context = ctx
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: parse: %w", err)
+	}
+	if doc.Paths == nil || doc.Paths.Len() == 0 {
+		return nil, errors.New("openapi: the document declares no paths")
+	}
+	s := &Spec{Doc: doc, Raw: data, order: map[*openapi3.Schema][]string{}}
+	if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
+		s.Warnings = append(s.Warnings, err.Error())
+	}
+
+	// Route on paths alone: the document's servers name the vendor's hosts,
+	// and agentmock answers on whatever address it listens on.
+	routed := *doc
+	routed.Servers = openapi3.Servers{{URL: "/"}}
+	if s.router, err = gorillamux.NewRouter(&routed); err != nil {
+		return nil, fmt.Errorf("openapi: build router: %w", err)
+	}
+
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("openapi: read property order: %w", err)
+	}
+	s.recordOrder(&root, doc)
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method, op := range doc.Paths.Value(path).Operations() {
+			s.ops = append(s.ops, OperationInfo{Key: OperationKey(method, path), Method: method, Path: path, Operation: op})
+		}
+	}
+	return s, nil
+}
+
+// Is31 reports whether the document is OpenAPI 3.1 or later, which changes
+// how nullability is written.
+func (s *Spec) Is31() bool { return s.Doc.IsOpenAPI31OrLater() }
+
+// Route is an operation matched by FindRoute.
+type Route struct {
+	*routers.Route
+	PathParams map[string]string
+	// Key identifies the operation independently of parameter names, e.g.
+	// "GET /v1/voice/{}", so that behaviour binds to both our documents and the
+	// vendors' own.
+	Key string
+}
+
+// FindRoute matches a request to an operation.
+func (s *Spec) FindRoute(r *http.Request) (*Route, error) {
+	route, params, err := s.router.FindRoute(r)
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		return nil, ErrMethodNotAllowed
+	case err != nil:
+		return nil, ErrNoRoute
+	}
+	return &Route{Route: route, PathParams: params, Key: OperationKey(route.Method, route.Path)}, nil
+}
+
+var paramPattern = regexp.MustCompile(`\{[^}]*\}`)
+
+// OperationKey names an operation by method and path template with the
+// parameter names erased.
+func OperationKey(method, path string) string {
+	return strings.ToUpper(method) + " " + paramPattern.ReplaceAllString(path, "{}")
+}
+
+// Operations lists every operation's key, method and path, in document order
+// of paths.
+func (s *Spec) Operations() []OperationInfo { return s.ops }
+
+// OperationInfo describes one operation of the document.
+type OperationInfo struct {
+	Key       string
+	Method    string
+	Path      string
+	Operation *openapi3.Operation
+}
+
+// Operation finds an operation by key, or nil.
+func (s *Spec) Operation(key string) *OperationInfo {
+	for i := range s.ops {
+		if s.ops[i].Key == key {
+			return &s.ops[i]
+		}
+	}
+	return nil
+}
+
+// Schema returns a component schema by name, or nil.
+func (s *Spec) Schema(name string) *openapi3.Schema {
+	if s.Doc.Components == nil {
+		return nil
+	}
+	if ref := s.Doc.Components.Schemas[name]; ref != nil {
+		return ref.Value
+	}
+	return nil
+}
+
+// RequestSchema returns the JSON request body schema of an operation, or nil.
+func RequestSchema(op *openapi3.Operation) *openapi3.Schema {
+	if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+		return nil
+	}
+	return jsonSchema(op.RequestBody.Value.Content)
+}
+
+// ResponseSchema returns the JSON schema of an operation's response with the
+// given status, or nil.
+func ResponseSchema(op *openapi3.Operation, status int) *openapi3.Schema {
+	if op == nil || op.Responses == nil {
+		return nil
+	}
+	ref := op.Responses.Status(status)
+	if ref == nil || ref.Value == nil {
+		return nil
+	}
+	return jsonSchema(ref.Value.Content)
+}
+
+// SuccessStatus returns the lowest 2xx status the operation declares, which is
+// how the documents tell a 200 from a 201 or a 204.
+func SuccessStatus(op *openapi3.Operation) int {
+	best := 0
+	if op == nil || op.Responses == nil {
+		return http.StatusOK
+	}
+	for code := range op.Responses.Map() {
+		var n int
+		if _, err := fmt.Sscanf(code, "%d", &n); err != nil || n < 200 || n > 299 {
+			continue
+		}
+		if best == 0 || n < best {
+			best = n
+		}
+	}
+	if best == 0 {
+		return http.StatusOK
+	}
+	return best
+}
+
+func jsonSchema(content openapi3.Content) *openapi3.Schema {
+	for _, mt := range []string{"application/json", "application/merge-patch+json"} {
+		if m := content.Get(mt); m != nil && m.Schema != nil {
+			return m.Schema.Value
+		}
+	}
+	for name, m := range content {
+		if strings.Contains(name, "json") && m.Schema != nil {
+			return m.Schema.Value
+		}
+	}
+	return nil
+}

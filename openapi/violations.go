@@ -1,0 +1,317 @@
+package openapi
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/agentmock/agentmock"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// validationOptions are the settings every schema check uses: all violations
+// at once, and the 2020-12 validator for 3.1 documents as openapi3filter
+// itself would choose.
+func (s *Spec) validationOptions(extra ...openapi3.SchemaValidationOption) []openapi3.SchemaValidationOption {
+	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors()}, extra...)
+	if s.Is31() {
+		opts = append(opts, openapi3.EnableJSONSchema2020())
+	}
+	return opts
+}
+
+// Check validates a decoded JSON value against a schema and returns every
+// violation, located under in. Request bodies are checked as requests
+// (readOnly members rejected), anything else as a response.
+func (s *Spec) Check(in agentmock.Location, sch *openapi3.Schema, v any, asRequest bool) []agentmock.Violation {
+	if sch == nil {
+		return nil
+	}
+	mode := openapi3.VisitAsResponse()
+	if asRequest {
+		mode = openapi3.VisitAsRequest()
+	}
+	err := sch.VisitJSON(v, s.validationOptions(mode)...)
+	if err == nil {
+		return nil
+	}
+	return s.Violations(in, sch, v, err)
+}
+
+// Violations converts what kin-openapi reports into violations. sch and v are
+// the schema and value that were validated, used to explain union failures.
+func (s *Spec) Violations(in agentmock.Location, sch *openapi3.Schema, v any, err error) []agentmock.Violation {
+	var out []agentmock.Violation
+	s.collect(in, nil, sch, v, err, &out)
+	return dedupe(out)
+}
+
+func (s *Spec) collect(in agentmock.Location, prefix []string, sch *openapi3.Schema, v any, err error, out *[]agentmock.Violation) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) && !isSchemaError(err) {
+		for _, e := range multi {
+			s.collect(in, prefix, sch, v, e, out)
+		}
+		return
+	}
+	var reqErr *openapi3filter.RequestError
+	if errors.As(err, &reqErr) && reqErr.Parameter != nil {
+		p := reqErr.Parameter
+		loc := agentmock.Location(p.In)
+		if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
+			*out = append(*out, agentmock.Violation{In: loc, Path: []string{p.Name}, Kind: agentmock.KindMissing, Message: "Field required"})
+			return
+		}
+		var ps *openapi3.Schema
+		if p.Schema != nil {
+			ps = p.Schema.Value
+		}
+		if reqErr.Err != nil {
+			var pe *openapi3filter.ParseError
+			if errors.As(reqErr.Err, &pe) {
+				*out = append(*out, typeViolation(loc, []string{p.Name}, View(ps)))
+				return
+			}
+			s.collect(loc, []string{p.Name}, ps, nil, reqErr.Err, out)
+			return
+		}
+		*out = append(*out, agentmock.Violation{In: loc, Path: []string{p.Name}, Kind: agentmock.KindValue, Message: reqErr.Reason})
+		return
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		s.schemaViolation(in, prefix, sch, v, se, out)
+		return
+	}
+	*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Message: err.Error()})
+}
+
+func isSchemaError(err error) bool {
+	_, ok := err.(*openapi3.SchemaError)
+	return ok
+}
+
+var missingProperty = regexp.MustCompile(`(?:property "([^"]+)" is missing|missing propert(?:y|ies) ((?:'[^']+'(?:, )?)+))`)
+var quoted = regexp.MustCompile(`'([^']+)'`)
+var unsupportedProperty = regexp.MustCompile(`property "([^"]+)" is unsupported|'([^']+)'`)
+
+func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *openapi3.Schema, rootValue any, se *openapi3.SchemaError, out *[]agentmock.Violation) {
+	path := append(append([]string(nil), prefix...), se.JSONPointer()...)
+	sch := se.Schema
+	field := se.SchemaField
+	add := func(kind, msg string, p []string) {
+		*out = append(*out, agentmock.Violation{In: in, Path: p, Kind: kind, Message: msg})
+	}
+	switch field {
+	case "required":
+		// kin's own validator puts the missing name on the path; the 2020-12
+		// one names it only in the reason.
+		if m := missingProperty.FindStringSubmatch(se.Reason); m != nil && m[2] != "" {
+			for _, q := range quoted.FindAllStringSubmatch(m[2], -1) {
+				add(agentmock.KindMissing, "Field required", appendPath(path, q[1]))
+			}
+			return
+		}
+		add(agentmock.KindMissing, "Field required", path)
+	case "additionalProperties", "unevaluatedProperties":
+		name := ""
+		if m := unsupportedProperty.FindStringSubmatch(se.Reason); m != nil {
+			name = m[1] + m[2]
+		}
+		p := path
+		if name != "" && (len(path) == 0 || path[len(path)-1] != name) {
+			p = appendPath(path, name)
+		}
+		add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", p)
+	case "type", "nullable":
+		*out = append(*out, typeViolation(in, path, View(sch)))
+	case "enum", "const":
+		add(agentmock.KindEnum, enumMessage(View(sch)), path)
+	case "minimum", "exclusiveMinimum":
+		kind, word := agentmock.KindGreaterEqual, "greater than or equal to"
+		if field == "exclusiveMinimum" || (sch != nil && sch.ExclusiveMin.IsTrue()) {
+			kind, word = agentmock.KindGreater, "greater than"
+		}
+		add(kind, fmt.Sprintf("Input should be %s %s", word, bound(sch, true)), path)
+	case "maximum", "exclusiveMaximum":
+		kind, word := agentmock.KindLessEqual, "less than or equal to"
+		if field == "exclusiveMaximum" || (sch != nil && sch.ExclusiveMax.IsTrue()) {
+			kind, word = agentmock.KindLess, "less than"
+		}
+		add(kind, fmt.Sprintf("Input should be %s %s", word, bound(sch, false)), path)
+	case "maxLength":
+		n := limit(View(sch).MaxLength)
+		add(agentmock.KindTooLong, fmt.Sprintf("String should have at most %d character%s", n, plural(n)), path)
+	case "minLength":
+		n := sch.MinLength
+		add(agentmock.KindTooShort, fmt.Sprintf("String should have at least %d character%s", n, plural(n)), path)
+	case "maxItems":
+		n := limit(View(sch).MaxItems)
+		add(agentmock.KindTooManyItems, fmt.Sprintf("List should have at most %d item%s", n, plural(n)), path)
+	case "minItems":
+		add(agentmock.KindTooFewItems, fmt.Sprintf("List should have at least %d item%s", sch.MinItems, plural(sch.MinItems)), path)
+	case "pattern":
+		add(agentmock.KindPattern, fmt.Sprintf("String should match pattern '%s'", sch.Pattern), path)
+	case "format":
+		add(formatViolation(sch, path, in))
+	case "anyOf", "oneOf", "allOf":
+		if s.explainUnion(in, path, sch, se.Value, out) {
+			return
+		}
+		add(agentmock.KindUnion, "Input does not match any of the allowed shapes", path)
+	default:
+		if sch != nil && sch.Format != "" && strings.Contains(se.Reason, "format") {
+			add(formatViolation(sch, path, in))
+			return
+		}
+		add(agentmock.KindValue, cleanReason(se.Reason), path)
+	}
+}
+
+// explainUnion turns a failed nullable wrapper (anyOf [T, null]) into T's own
+// violations, and a failed tagged union into the tagged member's violations,
+// so that users read "greater than or equal to 0" instead of "doesn't match
+// any schema".
+func (s *Spec) explainUnion(in agentmock.Location, path []string, sch *openapi3.Schema, v any, out *[]agentmock.Violation) bool {
+	if sch == nil {
+		return false
+	}
+	target := View(sch)
+	if target == sch || target == nil {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if target = Branch(sch, obj); target == nil {
+			return false
+		}
+	}
+	err := target.VisitJSON(v, s.validationOptions()...)
+	if err == nil {
+		return false
+	}
+	before := len(*out)
+	var sub []agentmock.Violation
+	s.collect(in, path, target, v, err, &sub)
+	*out = append(*out, sub...)
+	return len(*out) > before
+}
+
+func formatViolation(sch *openapi3.Schema, path []string, in agentmock.Location) (string, string, []string) {
+	switch View(sch).Format {
+	case "uuid", "uuid4":
+		return agentmock.KindUUID, "Input should be a valid UUID", path
+	case "date-time":
+		return agentmock.KindDateTime, "Input should be a valid datetime", path
+	case "date":
+		return "date_parsing", "Input should be a valid date", path
+	}
+	return agentmock.KindValue, fmt.Sprintf("Input should be a valid %s", View(sch).Format), path
+}
+
+func typeViolation(in agentmock.Location, path []string, sch *openapi3.Schema) agentmock.Violation {
+	kind, msg := "value_error", "Input has the wrong type"
+	if sch != nil && sch.Type != nil {
+		for _, t := range *sch.Type {
+			switch t {
+			case "integer":
+				kind, msg = "int_type", "Input should be a valid integer"
+			case "number":
+				kind, msg = "float_type", "Input should be a valid number"
+			case "string":
+				kind, msg = "string_type", "Input should be a valid string"
+			case "boolean":
+				kind, msg = "bool_type", "Input should be a valid boolean"
+			case "array":
+				kind, msg = "list_type", "Input should be a valid list"
+			case "object":
+				kind, msg = "dict_type", "Input should be a valid dictionary or object"
+			default:
+				continue
+			}
+			break
+		}
+	}
+	return agentmock.Violation{In: in, Path: path, Kind: kind, Message: msg}
+}
+
+func enumMessage(sch *openapi3.Schema) string {
+	if sch == nil || len(sch.Enum) == 0 {
+		if sch != nil && sch.Const != nil {
+			return fmt.Sprintf("Input should be '%v'", sch.Const)
+		}
+		return "Input should be one of the allowed values"
+	}
+	parts := make([]string, 0, len(sch.Enum))
+	for _, e := range sch.Enum {
+		if e == nil {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("'%v'", e))
+	}
+	if len(parts) == 1 {
+		return "Input should be " + parts[0]
+	}
+	return "Input should be " + strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
+
+func bound(sch *openapi3.Schema, lower bool) string {
+	sch = View(sch)
+	if sch == nil {
+		return "the bound"
+	}
+	var f *float64
+	if lower {
+		f = sch.Min
+		if sch.ExclusiveMin.Value != nil {
+			f = sch.ExclusiveMin.Value
+		}
+	} else {
+		f = sch.Max
+		if sch.ExclusiveMax.Value != nil {
+			f = sch.ExclusiveMax.Value
+		}
+	}
+	if f == nil {
+		return "the bound"
+	}
+	return fmt.Sprint(*f)
+}
+
+func limit(p *uint64) uint64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func plural(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// cleanReason drops the schema dump kin-openapi appends to its reasons.
+func cleanReason(reason string) string {
+	if i := strings.Index(reason, "\nSchema:"); i >= 0 {
+		reason = reason[:i]
+	}
+	return strings.TrimSpace(reason)
+}
+
+func dedupe(vs []agentmock.Violation) []agentmock.Violation {
+	seen := make(map[string]bool, len(vs))
+	out := vs[:0]
+	for _, v := range vs {
+		key := v.Field() + "\x00" + v.Kind
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, v)
+	}
+	return out
+}
