@@ -94,16 +94,16 @@ const (
 
 func (d *diga) Handlers(s *Server) map[string]handlerFunc {
 	h := map[string]handlerFunc{
-		digaList:   d.listAgents(s),
-		digaGet:    d.getAgent(s),
-		digaDelete: d.deleteAgent(s),
-		digaVoices: d.listCatalogue(s, collDigaVoices, "id", func(*request) string { return globalTenant }),
-		digaVoice:  d.getVoice(s),
-		"GET /v1/knowledge/base/":       d.listCatalogue(s, collDigaKB, "id", byProject),
-		"GET /v1/path/":                 d.listCatalogue(s, collDigaPaths, "id", byProject),
-		"GET /v1/integration":           d.listCatalogue(s, collDigaIntegs, "id", byProject),
-		"GET /v1/integration/{}/tool":   d.listTools(s),
-		"GET /v1/call-tool/":            d.listCallTools(s),
+		digaList:                      d.listAgents(s),
+		digaGet:                       d.getAgent(s),
+		digaDelete:                    d.deleteAgent(s),
+		digaVoices:                    d.listCatalogue(s, collDigaVoices, "id", func(*request) string { return globalTenant }),
+		digaVoice:                     d.getVoice(s),
+		"GET /v1/knowledge/base/":     d.listCatalogue(s, collDigaKB, "id", byProject),
+		"GET /v1/path/":               d.listCatalogue(s, collDigaPaths, "id", byProject),
+		"GET /v1/integration":         d.listCatalogue(s, collDigaIntegs, "id", byProject),
+		"GET /v1/integration/{}/tool": d.listTools(s),
+		"GET /v1/call-tool/":          d.listCallTools(s),
 	}
 	if agents, err := newResource(s.spec, digaCreate, digaGet, http.StatusOK); err == nil {
 		d.agents = agents
@@ -252,17 +252,24 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 			doc["voice"] = voice
 		}
 	}
-	if ids, ok := body["knowledge_base_ids"].([]any); ok {
+	// The document's copies, not the body's: after a merge they differ.
+	changed := func(k string) any {
+		if _, ok := body[k]; ok {
+			return doc[k]
+		}
+		return nil
+	}
+	if ids, ok := changed("knowledge_base_ids").([]any); ok {
 		for i, v := range ids {
 			if id, _ := v.(string); !s.exists(ctx, collDigaKB, tenant, id) {
 				bad([]string{"knowledge_base_ids", fmt.Sprint(i)}, fmt.Sprintf("Value error, knowledge base %s does not exist in this project", id))
 			}
 		}
 	}
-	if id, ok := body["conversational_path_id"].(string); ok && !s.exists(ctx, collDigaPaths, tenant, id) {
+	if id, ok := changed("conversational_path_id").(string); ok && !s.exists(ctx, collDigaPaths, tenant, id) {
 		bad([]string{"conversational_path_id"}, fmt.Sprintf("Value error, conversational path %s does not exist in this project", id))
 	}
-	if items, ok := body["integrations"].([]any); ok {
+	if items, ok := changed("integrations").([]any); ok {
 		for i, item := range items {
 			m, _ := item.(map[string]any)
 			id, _ := m["integration_id"].(string)
@@ -284,7 +291,7 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 			}
 		}
 	}
-	if items, ok := body["call_tools"].([]any); ok {
+	if items, ok := changed("call_tools").([]any); ok {
 		for i, item := range items {
 			m, _ := item.(map[string]any)
 			id, ok := m["call_tool_id"].(string)

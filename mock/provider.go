@@ -7,7 +7,6 @@ import (
 
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
-	"github.com/agentmock/agentmock/store"
 )
 
 // provider adapts the spec-driven engine to one vendor: how a caller proves
@@ -64,5 +63,3 @@ const (
 	// globalTenant holds what every tenant shares, such as Diga's voices.
 	globalTenant = "_global"
 )
-
-var _ = store.ErrNotFound

@@ -49,48 +49,55 @@ func (s *Spec) Violations(in agentmock.Location, sch *openapi3.Schema, v any, er
 }
 
 func (s *Spec) collect(in agentmock.Location, prefix []string, sch *openapi3.Schema, v any, err error, out *[]agentmock.Violation) {
-	var multi openapi3.MultiError
-	if errors.As(err, &multi) && !isSchemaError(err) {
-		for _, e := range multi {
-			s.collect(in, prefix, sch, v, e, out)
+	// A type switch, not errors.As: a RequestError unwraps to the MultiError
+	// inside it, and errors.As would lose the parameter it names.
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, sub := range e {
+			s.collect(in, prefix, sch, v, sub, out)
 		}
-		return
-	}
-	var reqErr *openapi3filter.RequestError
-	if errors.As(err, &reqErr) && reqErr.Parameter != nil {
-		p := reqErr.Parameter
-		loc := agentmock.Location(p.In)
-		if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
-			*out = append(*out, agentmock.Violation{In: loc, Path: []string{p.Name}, Kind: agentmock.KindMissing, Message: "Field required"})
+	case *openapi3filter.RequestError:
+		s.requestViolation(in, prefix, sch, v, e, out)
+	case *openapi3.SchemaError:
+		s.schemaViolation(in, prefix, sch, v, e, out)
+	default:
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			s.schemaViolation(in, prefix, sch, v, se, out)
 			return
 		}
-		var ps *openapi3.Schema
-		if p.Schema != nil {
-			ps = p.Schema.Value
-		}
-		if reqErr.Err != nil {
-			var pe *openapi3filter.ParseError
-			if errors.As(reqErr.Err, &pe) {
-				*out = append(*out, typeViolation(loc, []string{p.Name}, View(ps)))
-				return
-			}
-			s.collect(loc, []string{p.Name}, ps, nil, reqErr.Err, out)
-			return
-		}
-		*out = append(*out, agentmock.Violation{In: loc, Path: []string{p.Name}, Kind: agentmock.KindValue, Message: reqErr.Reason})
-		return
+		*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Message: err.Error()})
 	}
-	var se *openapi3.SchemaError
-	if errors.As(err, &se) {
-		s.schemaViolation(in, prefix, sch, v, se, out)
-		return
-	}
-	*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Message: err.Error()})
 }
 
-func isSchemaError(err error) bool {
-	_, ok := err.(*openapi3.SchemaError)
-	return ok
+func (s *Spec) requestViolation(in agentmock.Location, prefix []string, sch *openapi3.Schema, v any, e *openapi3filter.RequestError, out *[]agentmock.Violation) {
+	p := e.Parameter
+	if p == nil {
+		if e.Err != nil {
+			s.collect(in, prefix, sch, v, e.Err, out)
+			return
+		}
+		*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Message: e.Reason})
+		return
+	}
+	loc, path := agentmock.Location(p.In), []string{p.Name}
+	if errors.Is(e.Err, openapi3filter.ErrInvalidRequired) {
+		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindMissing, Message: "Field required"})
+		return
+	}
+	var ps *openapi3.Schema
+	if p.Schema != nil {
+		ps = p.Schema.Value
+	}
+	var pe *openapi3filter.ParseError
+	switch {
+	case e.Err == nil:
+		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindValue, Message: e.Reason})
+	case errors.As(e.Err, &pe):
+		*out = append(*out, typeViolation(loc, path, View(ps)))
+	default:
+		s.collect(loc, path, ps, nil, e.Err, out)
+	}
 }
 
 var missingProperty = regexp.MustCompile(`(?:property "([^"]+)" is missing|missing propert(?:y|ies) ((?:'[^']+'(?:, )?)+))`)
@@ -162,6 +169,10 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 		}
 		add(agentmock.KindUnion, "Input does not match any of the allowed shapes", path)
 	default:
+		if m := unsupportedProperty.FindStringSubmatch(se.Reason); m != nil && strings.Contains(se.Reason, "unsupported") {
+			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", appendPath(path, m[1]+m[2]))
+			return
+		}
 		if sch != nil && sch.Format != "" && strings.Contains(se.Reason, "format") {
 			add(formatViolation(sch, path, in))
 			return

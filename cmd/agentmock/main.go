@@ -18,14 +18,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/mock"
-	"github.com/agentmock/agentmock/openapi"
-	"github.com/agentmock/agentmock/store"
 )
 
 func main() {
@@ -101,81 +97,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := slog.New(handler)
 
-	app, err := open(ctx, o, log)
+	a, err := mock.Open(ctx, mock.Options{
+		DB:                     o.db,
+		FixturesDir:            o.fixtures,
+		DigaSpec:               o.digaSpec,
+		ItellicoSpec:           o.itellicoSpec,
+		AllowUnknownFields:     o.allowUnknown,
+		SkipResponseValidation: !o.validateResponses,
+		NoSync:                 !o.fsync,
+		Logger:                 log,
+	})
 	if err != nil {
 		return err
 	}
-	defer app.store.Close()
-	return app.serve(ctx, log)
+	defer a.Close()
+	return serve(ctx, a, o, log)
 }
 
-type app struct {
-	store    *store.Store
-	diga     *mock.Server
-	itellico *mock.Server
-	fx       *fixtures.Set
-	o        *options
-}
-
-func loadSpec(ctx context.Context, file, embedded string, log *slog.Logger) (*openapi.Spec, bool, error) {
-	var data []byte
-	var err error
-	if file != "" {
-		data, err = os.ReadFile(file)
-	} else {
-		data, err = openapi.Embedded(embedded)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	spec, err := openapi.Load(ctx, data)
-	if err != nil {
-		return nil, false, fmt.Errorf("%s document: %w", embedded, err)
-	}
-	for _, w := range spec.Warnings {
-		log.Warn("the document does not pass strict OpenAPI validation; serving it anyway", "provider", embedded, "warning", w)
-	}
-	return spec, file == "", nil
-}
-
-func open(ctx context.Context, o *options, log *slog.Logger) (*app, error) {
-	fx, err := fixtures.Load(o.fixtures)
-	if err != nil {
-		return nil, err
-	}
-	digaSpec, digaOurs, err := loadSpec(ctx, o.digaSpec, "diga", log)
-	if err != nil {
-		return nil, err
-	}
-	itlSpec, itlOurs, err := loadSpec(ctx, o.itellicoSpec, "itellico", log)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(ctx, o.db, store.Options{NoSync: !o.fsync})
-	if err != nil {
-		return nil, err
-	}
-	empty, err := st.Empty(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	cfg := mock.Config{AllowUnknownFields: o.allowUnknown, ValidateResponses: o.validateResponses, Logger: log, Seed: empty}
-	a := &app{store: st, fx: fx, o: o}
-	cfg.StrictStatus = digaOurs
-	if a.diga, err = mock.NewDiga(ctx, digaSpec, st, &fx.Diga, cfg); err != nil {
-		st.Close()
-		return nil, err
-	}
-	cfg.StrictStatus = itlOurs
-	if a.itellico, err = mock.NewItellico(ctx, itlSpec, st, &fx.Itellico, cfg); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return a, nil
-}
-
-func (a *app) serve(ctx context.Context, log *slog.Logger) error {
+func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error {
 	type listener struct {
 		name, key string
 		ln        net.Listener
@@ -187,8 +126,8 @@ func (a *app) serve(ctx context.Context, log *slog.Logger) error {
 		h          http.Handler
 		key        string
 	}{
-		{"diga", a.o.digaAddr, a.diga, firstKey(a.fx.Diga.Projects)},
-		{"itellico", a.o.itellicoAddr, a.itellico, firstKey(a.fx.Itellico.Accounts)},
+		{"diga", o.digaAddr, a.Diga, mock.DefaultKey(a.Fixtures.Diga.Projects)},
+		{"itellico", o.itellicoAddr, a.Itellico, mock.DefaultKey(a.Fixtures.Itellico.Accounts)},
 	} {
 		ln, err := net.Listen("tcp", p.addr)
 		if err != nil {
@@ -208,7 +147,7 @@ func (a *app) serve(ctx context.Context, log *slog.Logger) error {
 		ls = append(ls, listener{p.name, p.key, ln, srv})
 		log.Info("serving", "provider", p.name, "base_url", baseURL(ln.Addr()), "default_key", p.key)
 	}
-	log.Info("ready", "db", a.store.Path())
+	log.Info("ready", "db", a.Store.Path())
 
 	errs := make(chan error, len(ls))
 	for _, l := range ls {
@@ -232,15 +171,6 @@ func (a *app) serve(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-func firstKey(ts []fixtures.Tenant) string {
-	for _, t := range ts {
-		if t.Key != "" {
-			return t.Key
-		}
-	}
-	return ""
-}
-
 func baseURL(addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if host == "" || host == "::" || host == "0.0.0.0" {
@@ -248,5 +178,3 @@ func baseURL(addr net.Addr) string {
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }
-
-var _ = strings.TrimSpace

@@ -1,0 +1,131 @@
+package mock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+)
+
+// Options configure a whole agentmock: both providers on one database.
+type Options struct {
+	// DB is the bbolt file; it is created, and seeded with the fixtures, when
+	// it does not exist.
+	DB string
+	// FixturesDir replaces the embedded fixtures when set.
+	FixturesDir string
+	// DigaSpec and ItellicoSpec are files replacing the embedded documents.
+	DigaSpec, ItellicoSpec string
+	AllowUnknownFields     bool
+	// SkipResponseValidation turns off the check of every response.
+	SkipResponseValidation bool
+	// NoSync skips fsync: for throwaway databases.
+	NoSync bool
+	Logger *slog.Logger
+	Now    func() time.Time
+	NewID  func() string
+}
+
+// App is both providers' servers over one store.
+type App struct {
+	Store    *store.Store
+	Diga     *Server
+	Itellico *Server
+	Fixtures *fixtures.Set
+}
+
+// Open loads the documents and fixtures, opens the database and builds both
+// servers.
+func Open(ctx context.Context, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	fx, err := fixtures.Load(o.FixturesDir)
+	if err != nil {
+		return nil, err
+	}
+	digaSpec, digaOurs, err := loadSpec(ctx, o.DigaSpec, "diga", o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	itlSpec, itlOurs, err := loadSpec(ctx, o.ItellicoSpec, "itellico", o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, o.DB, store.Options{NoSync: o.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, o, st, fx, digaSpec, itlSpec, digaOurs, itlOurs)
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, digaSpec, itlSpec *openapi.Spec, digaOurs, itlOurs bool) (*App, error) {
+	empty, err := st.Empty(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := Config{
+		AllowUnknownFields: o.AllowUnknownFields,
+		ValidateResponses:  !o.SkipResponseValidation,
+		Logger:             o.Logger,
+		Now:                o.Now,
+		NewID:              o.NewID,
+		Seed:               empty,
+	}
+	a := &App{Store: st, Fixtures: fx}
+	cfg.StrictStatus = digaOurs
+	if a.Diga, err = NewDiga(ctx, digaSpec, st, &fx.Diga, cfg); err != nil {
+		return nil, err
+	}
+	cfg.StrictStatus = itlOurs
+	if a.Itellico, err = NewItellico(ctx, itlSpec, st, &fx.Itellico, cfg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// loadSpec reads a document from file, or the embedded one. It reports
+// whether the document is ours, whose every status is declared.
+func loadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openapi.Spec, bool, error) {
+	var data []byte
+	var err error
+	if file != "" {
+		data, err = os.ReadFile(file)
+	} else {
+		data, err = openapi.Embedded(name)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%s document: %w", name, err)
+	}
+	spec, err := openapi.Load(ctx, data)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s document: %w", name, err)
+	}
+	for _, w := range spec.Warnings {
+		log.Warn("the document does not pass strict OpenAPI validation; serving it anyway", "provider", name, "warning", w)
+	}
+	return spec, file == "", nil
+}
+
+// DefaultKey is the first API key the fixtures give a provider.
+func DefaultKey(ts []fixtures.Tenant) string {
+	for _, t := range ts {
+		if t.Key != "" {
+			return t.Key
+		}
+	}
+	return ""
+}
