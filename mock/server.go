@@ -199,6 +199,10 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) (any, error) {
 	if err != nil {
 		return nil, s.prov.Malformed(err)
 	}
+	if v == nil && rb.Value.Required {
+		// A JSON null is no body at all.
+		return nil, invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+	}
 	return v, nil
 }
 

@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"reflect"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
 )
@@ -63,7 +65,7 @@ func (s *Spec) walkSchema(node *yaml.Node, ref *openapi3.SchemaRef) {
 		return
 	}
 	sch := ref.Value
-	if _, seen := s.order[sch]; seen {
+	if _, seen := s.order[propsID(sch)]; seen && len(sch.Properties) > 0 {
 		return
 	}
 	if props := child(node, "properties"); props != nil && props.Kind == yaml.MappingNode {
@@ -73,7 +75,7 @@ func (s *Spec) walkSchema(node *yaml.Node, ref *openapi3.SchemaRef) {
 			names = append(names, name)
 			s.walkSchema(props.Content[i+1], sch.Properties[name])
 		}
-		s.order[sch] = names
+		s.order[propsID(sch)] = names
 	}
 	s.walkSchema(child(node, "items"), sch.Items)
 	if sch.AdditionalProperties.Schema != nil {
@@ -92,10 +94,20 @@ func (s *Spec) walkSchema(node *yaml.Node, ref *openapi3.SchemaRef) {
 // Properties returns a schema's property names in document order. Properties
 // the order walk did not see (a schema built in code) follow, sorted.
 func (s *Spec) Properties(sch *openapi3.Schema) []string {
-	if names, ok := s.order[sch]; ok && len(names) == len(sch.Properties) {
+	if names, ok := s.order[propsID(sch)]; ok && len(names) == len(sch.Properties) {
 		return names
 	}
 	return sortedKeys(sch.Properties)
+}
+
+// propsID identifies a schema by its properties map. kin-openapi copies a
+// 3.1 schema that has members beside its $ref, but the copy shares the
+// original's map, so the order recorded for one serves both.
+func propsID(sch *openapi3.Schema) uintptr {
+	if len(sch.Properties) == 0 {
+		return 0
+	}
+	return reflect.ValueOf(sch.Properties).Pointer()
 }
 
 func child(node *yaml.Node, key string) *yaml.Node {

@@ -45,7 +45,7 @@ type Spec struct {
 	Warnings []string
 
 	router routers.Router
-	order  map[*openapi3.Schema][]string
+	order  map[uintptr][]string
 	ops    []OperationInfo
 }
 
@@ -80,7 +80,7 @@ func Load(ctx context.Context, data []byte) (*Spec, error) {
 	if doc.Paths == nil || doc.Paths.Len() == 0 {
 		return nil, errors.New("openapi: the document declares no paths")
 	}
-	s := &Spec{Doc: doc, Raw: data, order: map[*openapi3.Schema][]string{}}
+	s := &Spec{Doc: doc, Raw: data, order: map[uintptr][]string{}}
 	if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
 		s.Warnings = append(s.Warnings, err.Error())
 	}

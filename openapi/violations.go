@@ -105,8 +105,14 @@ var quoted = regexp.MustCompile(`'([^']+)'`)
 var unsupportedProperty = regexp.MustCompile(`property "([^"]+)" is unsupported|'([^']+)'`)
 
 func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *openapi3.Schema, rootValue any, se *openapi3.SchemaError, out *[]agentmock.Violation) {
-	path := append(append([]string(nil), prefix...), se.JSONPointer()...)
+	rel := se.JSONPointer()
+	path := append(append([]string(nil), prefix...), rel...)
 	sch := se.Schema
+	if sch == nil {
+		// The 2020-12 validator (3.1 documents) reports no schema: find it
+		// by walking the failing value's path from the validated root.
+		sch = schemaAt(root, rel)
+	}
 	field := se.SchemaField
 	add := func(kind, msg string, p []string) {
 		*out = append(*out, agentmock.Violation{In: in, Path: p, Kind: kind, Message: msg})
@@ -325,4 +331,26 @@ func dedupe(vs []agentmock.Violation) []agentmock.Violation {
 		out = append(out, v)
 	}
 	return out
+}
+
+// schemaAt walks from sch along a value's path (member names and array
+// indexes) and returns the schema describing the value there, or nil.
+func schemaAt(sch *openapi3.Schema, path []string) *openapi3.Schema {
+	for _, p := range path {
+		v := View(sch)
+		if v == nil {
+			return nil
+		}
+		switch {
+		case v.Properties[p] != nil:
+			sch = v.Properties[p].Value
+		case v.Items != nil:
+			sch = v.Items.Value
+		case v.AdditionalProperties.Schema != nil:
+			sch = v.AdditionalProperties.Schema.Value
+		default:
+			return nil
+		}
+	}
+	return sch
 }

@@ -1,0 +1,187 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentmock/agentmock/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func open(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	s, err := store.Open(context.Background(), path, store.Options{NoSync: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path
+}
+
+func seed(t *testing.T, s *store.Store, tenant string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("id-%03d", i)
+		_, err := s.Create(context.Background(), "c", tenant, ids[i], []byte(fmt.Sprintf(`{"n":%d}`, i)))
+		require.NoError(t, err)
+	}
+	return ids
+}
+
+func ids(p store.Page) []string {
+	out := make([]string, len(p.Records))
+	for i, r := range p.Records {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func TestCreateGetUpdateDelete(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	_, err := s.Create(ctx, "c", "t1", "a", []byte(`{"v":1}`))
+	require.NoError(t, err)
+	_, err = s.Create(ctx, "c", "t1", "a", []byte(`{}`))
+	assert.ErrorIs(t, err, store.ErrExists)
+
+	rec, err := s.Update(ctx, "c", "t1", "a", func(doc []byte, m *store.Meta) ([]byte, error) {
+		m.Archived = true
+		return []byte(`{"v":2}`), nil
+	})
+	require.NoError(t, err)
+	assert.True(t, rec.Archived)
+	got, err := s.Get(ctx, "c", "t1", "a")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"v":2}`, string(got.Doc))
+	assert.True(t, got.Archived)
+
+	boom := errors.New("boom")
+	_, err = s.Update(ctx, "c", "t1", "a", func([]byte, *store.Meta) ([]byte, error) { return nil, boom })
+	assert.ErrorIs(t, err, boom)
+	got, _ = s.Get(ctx, "c", "t1", "a")
+	assert.JSONEq(t, `{"v":2}`, string(got.Doc), "a failed update stores nothing")
+
+	_, err = s.Get(ctx, "c", "t2", "a")
+	assert.ErrorIs(t, err, store.ErrNotFound, "tenants do not see each other")
+	require.NoError(t, s.Delete(ctx, "c", "t1", "a"))
+	_, err = s.Get(ctx, "c", "t1", "a")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	assert.ErrorIs(t, s.Delete(ctx, "c", "t1", "a"), store.ErrNotFound)
+	page, err := s.List(ctx, "c", "t1", store.Query{})
+	require.NoError(t, err)
+	assert.Empty(t, page.Records, "delete removes the index entry too")
+}
+
+func TestListOrderAndCursors(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	all := seed(t, s, "t", 7)
+	cases := []struct {
+		name string
+		q    store.Query
+		want []string
+		more bool
+	}{
+		{"asc", store.Query{Limit: 3}, all[0:3], true},
+		{"desc", store.Query{Desc: true, Limit: 3}, []string{all[6], all[5], all[4]}, true},
+		{"asc after", store.Query{After: all[2], Limit: 3}, all[3:6], true},
+		{"asc after to the end", store.Query{After: all[4], Limit: 3}, all[5:7], false},
+		{"desc after", store.Query{Desc: true, After: all[4], Limit: 3}, []string{all[3], all[2], all[1]}, true},
+		{"asc before", store.Query{Before: all[4], Limit: 2}, all[2:4], true},
+		{"asc before to the start", store.Query{Before: all[2], Limit: 5}, all[0:2], false},
+		{"desc before", store.Query{Desc: true, Before: all[2], Limit: 2}, []string{all[4], all[3]}, true},
+		{"offset", store.Query{Offset: 5, Limit: 5, Count: true}, all[5:7], false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.List(ctx, "c", "t", tc.q)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids(p))
+			assert.Equal(t, tc.more, p.HasMore)
+		})
+	}
+	p, err := s.List(ctx, "c", "t", store.Query{Limit: 2, Count: true})
+	require.NoError(t, err)
+	assert.Equal(t, 7, p.Total, "Count totals every match, not the page")
+	_, err = s.List(ctx, "c", "t", store.Query{After: "nope"})
+	assert.ErrorIs(t, err, store.ErrCursor)
+}
+
+// TestWalkWhileCreating pages forward while new records keep arriving, and
+// sees every record that existed when the walk began exactly once.
+func TestWalkWhileCreating(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	before := seed(t, s, "t", 25)
+	seen := map[string]int{}
+	after, n := "", 0
+	for {
+		p, err := s.List(ctx, "c", "t", store.Query{After: after, Limit: 4})
+		require.NoError(t, err)
+		for _, r := range p.Records {
+			seen[r.ID]++
+		}
+		_, err = s.Create(ctx, "c", "t", fmt.Sprintf("new-%d", n), []byte(`{}`))
+		require.NoError(t, err)
+		n++
+		if !p.HasMore {
+			break
+		}
+		after = p.Records[len(p.Records)-1].ID
+	}
+	for _, id := range before {
+		assert.Equal(t, 1, seen[id], id)
+	}
+	for id, c := range seen {
+		assert.Equal(t, 1, c, id)
+	}
+}
+
+func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	_, err := s.Create(ctx, "c", "t", "a", []byte(`0`))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			_, err := s.Update(ctx, "c", "t", "a", func(doc []byte, _ *store.Meta) ([]byte, error) {
+				var n int
+				_, _ = fmt.Sscan(string(doc), &n)
+				return []byte(fmt.Sprint(n + 1)), nil
+			})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	rec, err := s.Get(ctx, "c", "t", "a")
+	require.NoError(t, err)
+	assert.Equal(t, "100", string(rec.Doc))
+}
+
+func TestSecondOpenFailsFast(t *testing.T) {
+	_, path := open(t)
+	start := time.Now()
+	_, err := store.Open(context.Background(), path, store.Options{Timeout: 200 * time.Millisecond})
+	assert.ErrorIs(t, err, store.ErrLocked)
+	assert.Contains(t, err.Error(), "in use by another process")
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestEmpty(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	empty, err := s.Empty(ctx)
+	require.NoError(t, err)
+	assert.True(t, empty)
+	seed(t, s, "t", 1)
+	empty, err = s.Empty(ctx)
+	require.NoError(t, err)
+	assert.False(t, empty)
+}
