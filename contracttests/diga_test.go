@@ -217,6 +217,15 @@ func TestDigaErrors(t *testing.T) {
 		r := c.do("GET", "/v1/nothing-here", nil).must(t, http.StatusNotFound)
 		assert.Equal(t, "NOT_FOUND", r.json["error_code"])
 	})
+	t.Run("missing trailing slash redirects as FastAPI does", func(t *testing.T) {
+		req, err := http.NewRequest("GET", tg.digaURL+"/v1/agent?limit=1", nil)
+		require.NoError(t, err)
+		res, err := http.DefaultTransport.RoundTrip(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusTemporaryRedirect, res.StatusCode)
+		assert.Equal(t, "/v1/agent/?limit=1", res.Header.Get("Location"))
+	})
 	t.Run("wrong method", func(t *testing.T) {
 		r := c.do("PUT", "/v1/agent/"+id, `{}`).must(t, http.StatusMethodNotAllowed)
 		assert.Equal(t, "METHOD_NOT_ALLOWED", r.json["error_code"])

@@ -26,6 +26,9 @@ type diga struct {
 func (d *diga) Name() string        { return "diga" }
 func (d *diga) ErrorSchema() string { return "ErrorResponseSchema" }
 
+// RedirectSlashes: FastAPI's default redirect_slashes, which Diga keeps.
+func (d *diga) RedirectSlashes() bool { return true }
+
 func (d *diga) Authenticate(r *http.Request) (string, bool) {
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {

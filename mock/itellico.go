@@ -36,6 +36,8 @@ func newItellico(fx *fixtures.Itellico) *itellico {
 func (it *itellico) Name() string        { return "itellico" }
 func (it *itellico) ErrorSchema() string { return "Error" }
 
+func (it *itellico) RedirectSlashes() bool { return false }
+
 func (it *itellico) Authenticate(r *http.Request) (string, bool) {
 	return it.keys.lookup(r.Header.Get("X-API-Key"))
 }

@@ -28,6 +28,9 @@ type provider interface {
 	ErrorSchema() string
 	// Handlers binds operation keys to stateful behaviour.
 	Handlers(s *Server) map[string]handlerFunc
+	// RedirectSlashes answers a path that lacks (or has) the document's
+	// trailing slash with a 307 to the documented one, as FastAPI does.
+	RedirectSlashes() bool
 	// Seed loads the provider's fixtures into an empty database.
 	Seed(ctx context.Context, s *Server) error
 }

@@ -361,10 +361,33 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 	return c.Blob(status, echo.MIMEApplicationJSON, data)
 }
 
+// slashTwin returns the request's URL with the trailing slash added or
+// removed, when that path is documented.
+func (s *Server) slashTwin(r *http.Request) string {
+	u := *r.URL
+	if strings.HasSuffix(u.Path, "/") {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+	} else {
+		u.Path += "/"
+	}
+	u.RawPath = ""
+	twin := r.Clone(r.Context())
+	twin.URL = &u
+	if _, err := s.spec.FindRoute(twin); err != nil {
+		return ""
+	}
+	return u.RequestURI()
+}
+
 // noRoute answers a request no operation matches: 405 when the path exists
 // with other methods, 404 otherwise.
 func (s *Server) noRoute(c echo.Context, err error) error {
 	r := c.Request()
+	if errors.Is(err, openapi.ErrNoRoute) && s.prov.RedirectSlashes() {
+		if to := s.slashTwin(r); to != "" {
+			return c.Redirect(http.StatusTemporaryRedirect, to)
+		}
+	}
 	if errors.Is(err, openapi.ErrMethodNotAllowed) {
 		return s.send(c, nil, http.StatusMethodNotAllowed, s.errorBody(fail(http.StatusMethodNotAllowed, "Method Not Allowed")), true)
 	}

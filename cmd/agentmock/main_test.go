@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFlagsReadTheEnvironment(t *testing.T) {
+	env := map[string]string{"AGENTMOCK_DIGA_ADDR": ":9999", "AGENTMOCK_FSYNC": "false", "AGENTMOCK_ALLOW_UNKNOWN_FIELDS": "1"}
+	fs, o := flags(func(k string) string { return env[k] }, &bytes.Buffer{})
+	require.NoError(t, fs.Parse(nil))
+	assert.Equal(t, ":9999", o.digaAddr)
+	assert.Equal(t, ":4010", o.itellicoAddr)
+	assert.False(t, o.fsync)
+	assert.True(t, o.allowUnknown)
+	require.NoError(t, fs.Parse([]string{"--diga-addr", ":1"}))
+	assert.Equal(t, ":1", o.digaAddr, "a flag beats its environment variable")
+}
+
+func TestRunRejectsBadArguments(t *testing.T) {
+	none := func(string) string { return "" }
+	assert.Error(t, run(context.Background(), []string{"--log-format", "xml"}, none, &bytes.Buffer{}))
+	assert.Error(t, run(context.Background(), []string{"extra"}, none, &bytes.Buffer{}))
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestProcessLifecycle runs the real binary: it serves, a second process on
+// the same database gives up quickly and says why, and SIGTERM ends the
+// first one cleanly.
+func TestProcessLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "agentmock")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	db := filepath.Join(dir, "a.db")
+	diga, itl := freeAddr(t), freeAddr(t)
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve", "--db", db, "--diga-addr", diga, "--itellico-addr", itl, "--log-format", "json")
+	cmd.Stderr = &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", "http://"+diga+"/v1/voice/", nil)
+		req.Header.Set("Authorization", "Bearer sk-diga-demo")
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no answer: %s", logs.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	start := time.Now()
+	second := exec.Command(bin, "--db", db, "--diga-addr", freeAddr(t), "--itellico-addr", freeAddr(t))
+	msg, err := second.CombinedOutput()
+	require.Error(t, err, "a second process on the same database must fail")
+	assert.Less(t, time.Since(start), 4*time.Second)
+	assert.Contains(t, string(msg), "in use by another process")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "logs: %s", logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGTERM did not stop the server")
+	}
+	assert.Contains(t, logs.String(), `"base_url":"http://`+diga+`"`)
+	assert.Contains(t, logs.String(), `"default_key":"sk-diga-demo"`)
+	assert.Contains(t, logs.String(), strconv.Quote("shutting down: draining requests"))
+}
