@@ -105,6 +105,23 @@ var quoted = regexp.MustCompile(`'([^']+)'`)
 var unsupportedProperty = regexp.MustCompile(`property "([^"]+)" is unsupported|'([^']+)'`)
 
 func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *openapi3.Schema, rootValue any, se *openapi3.SchemaError, out *[]agentmock.Violation) {
+	// The 2020-12 validator (3.1 documents) nests every violation under one
+	// error that only groups them: report the causes instead. For a nullable
+	// union, the cause "not null" says nothing the other branch does not.
+	var causes openapi3.MultiError
+	if se.Origin != nil && errors.As(se.Origin, &causes) && len(causes) > 0 {
+		union := se.SchemaField == "anyOf" || se.SchemaField == "oneOf"
+		before := len(*out)
+		for _, c := range causes {
+			if ce, ok := c.(*openapi3.SchemaError); ok && union && ce.SchemaField == "type" && strings.Contains(ce.Reason, "want null") {
+				continue
+			}
+			s.collect(in, prefix, root, rootValue, c, out)
+		}
+		if len(*out) > before {
+			return
+		}
+	}
 	rel := se.JSONPointer()
 	path := append(append([]string(nil), prefix...), rel...)
 	sch := se.Schema
