@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestProcessLifecycle(t *testing.T) {
 
 	db := filepath.Join(dir, "a.db")
 	diga, itl := freeAddr(t), freeAddr(t)
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	cmd := exec.Command(bin, "serve", "--db", db, "--diga-addr", diga, "--itellico-addr", itl, "--log-format", "json")
 	cmd.Stderr = &logs
 	require.NoError(t, cmd.Start())
@@ -96,4 +97,22 @@ func TestProcessLifecycle(t *testing.T) {
 	assert.Contains(t, logs.String(), `"base_url":"http://`+diga+`"`)
 	assert.Contains(t, logs.String(), `"default_key":"sk-diga-demo"`)
 	assert.Contains(t, logs.String(), strconv.Quote("shutting down: draining requests"))
+}
+
+// lockedBuffer collects a subprocess's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
