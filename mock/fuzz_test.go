@@ -8,14 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/agentmock/agentmock/mock"
-)
-
-const (
-	digaAgent = "/v1/agent/11111111-1111-4111-8111-111111111111"
-	itlAgent  = "/v1/accounts/a0000000-0000-4000-8000-000000000001/agents/22222222-2222-4222-8222-222222222222"
 )
 
 func openApp(t testing.TB) *mock.App {
@@ -63,23 +59,37 @@ func FuzzPatch(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	app := openApp(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		status, data := call(t, app.Diga, "PATCH", digaAgent, "Authorization", "Bearer sk-diga-demo", body)
-		if status == http.StatusOK {
-			_, got := call(t, app.Diga, "GET", digaAgent, "Authorization", "Bearer sk-diga-demo", nil)
-			if !bytes.Equal(data, got) {
-				t.Fatalf("PATCH answered %s but GET reads %s", data, got)
-			}
+	create := func(t *testing.T, h http.Handler, path, header, key, body, idField string) string {
+		_, data := call(t, h, "POST", path, header, key, []byte(body))
+		var created map[string]any
+		if err := json.Unmarshal(data, &created); err != nil || created[idField] == nil {
+			t.Fatalf("create: %s", data)
 		}
-		status, data = call(t, app.Itellico, "PATCH", itlAgent, "X-API-Key", "itl-demo", body)
-		if status == http.StatusOK {
-			_, got := call(t, app.Itellico, "GET", itlAgent, "X-API-Key", "itl-demo", nil)
-			if !bytes.Equal(data, got) {
-				t.Fatalf("PATCH answered %s but GET reads %s", data, got)
+		return strings.TrimSuffix(path, "/") + "/" + created[idField].(string)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		// Fresh agents each time: a failure must not depend on what earlier
+		// inputs did, or it could not be reproduced.
+		for _, p := range []struct {
+			h                           http.Handler
+			header, key, path, body, id string
+		}{
+			{app.Diga, "Authorization", "Bearer sk-diga-demo", "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, "agent_id"},
+			{app.Itellico, "X-API-Key", "itl-demo", "/v1/accounts/me/agents", itlCreate, "id"},
+		} {
+			target := create(t, p.h, p.path, p.header, p.key, p.body, p.id)
+			status, data := call(t, p.h, "PATCH", target, p.header, p.key, body)
+			if status == http.StatusOK {
+				_, got := call(t, p.h, "GET", target, p.header, p.key, nil)
+				if !bytes.Equal(data, got) {
+					t.Fatalf("PATCH answered %s but GET reads %s", data, got)
+				}
 			}
 		}
 	})
 }
+
+const itlCreate = `{"model":{"model":"gpt-5-mini","provider":"azure_openai"},"transcriber":{"provider":"deepgram"},"voice":{"voice_id":"pMsXgVXv3BLzUgSXRplE","provider":"elevenlabs"}}`
 
 // FuzzListQuery drives the list endpoints' query parsing: pagination cursors
 // and limits for Diga, filters for itellico.
