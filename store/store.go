@@ -100,123 +100,181 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	return empty, err
 }
 
-// Create stores a new document. It fails with ErrExists if the id is taken.
-func (s *Store) Create(ctx context.Context, coll, tenant, id string, doc []byte) (Record, error) {
+// Tx is one transaction over any number of collections, for changes that
+// must happen together (an agent's draft and its versions).
+type Tx struct {
+	tx *bolt.Tx
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// Write runs fn in a read-write transaction, committed only if fn returns nil.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// Create stores a new document. It fails with ErrExists if the id is taken.
+func (t *Tx) Create(coll, tenant, id string, doc []byte) (Record, error) {
+	b, err := tenantBucket(t.tx, coll, tenant, true)
+	if err != nil {
 		return Record{}, err
 	}
-	var rec Record
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		t, err := tenantBucket(tx, coll, tenant, true)
-		if err != nil {
-			return err
-		}
-		docs, order := t.Bucket(docsBucket), t.Bucket(orderBucket)
-		if docs.Get([]byte(id)) != nil {
-			return ErrExists
-		}
-		seq, err := order.NextSequence()
-		if err != nil {
-			return err
-		}
-		if err := docs.Put([]byte(id), encodeValue(seq, Meta{}, doc)); err != nil {
-			return err
-		}
-		if err := order.Put(seqKey(seq), []byte(id)); err != nil {
-			return err
-		}
-		rec = Record{ID: id, Seq: seq, Doc: doc}
-		return nil
-	})
-	if err != nil {
-		return Record{}, fmt.Errorf("store: create %s/%s: %w", coll, id, err)
+	docs, order := b.Bucket(docsBucket), b.Bucket(orderBucket)
+	if docs.Get([]byte(id)) != nil {
+		return Record{}, fmt.Errorf("create %s/%s: %w", coll, id, ErrExists)
 	}
-	return rec, nil
+	seq, err := order.NextSequence()
+	if err != nil {
+		return Record{}, err
+	}
+	if err := docs.Put([]byte(id), encodeValue(seq, Meta{}, doc)); err != nil {
+		return Record{}, err
+	}
+	if err := order.Put(seqKey(seq), []byte(id)); err != nil {
+		return Record{}, err
+	}
+	return Record{ID: id, Seq: seq, Doc: doc}, nil
+}
+
+// Get reads one document. The Doc is a copy, valid after the transaction.
+func (t *Tx) Get(coll, tenant, id string) (Record, error) {
+	b, err := tenantBucket(t.tx, coll, tenant, false)
+	if err != nil {
+		return Record{}, fmt.Errorf("get %s/%s: %w", coll, id, err)
+	}
+	v := b.Bucket(docsBucket).Get([]byte(id))
+	if v == nil {
+		return Record{}, fmt.Errorf("get %s/%s: %w", coll, id, ErrNotFound)
+	}
+	seq, meta, doc := decodeValue(v)
+	return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
+}
+
+// Put replaces an existing document and its Meta, keeping its place in the
+// creation order.
+func (t *Tx) Put(coll, tenant, id string, meta Meta, doc []byte) error {
+	b, err := tenantBucket(t.tx, coll, tenant, false)
+	if err != nil {
+		return fmt.Errorf("put %s/%s: %w", coll, id, err)
+	}
+	docs := b.Bucket(docsBucket)
+	v := docs.Get([]byte(id))
+	if v == nil {
+		return fmt.Errorf("put %s/%s: %w", coll, id, ErrNotFound)
+	}
+	seq, _, _ := decodeValue(v)
+	return docs.Put([]byte(id), encodeValue(seq, meta, doc))
+}
+
+// Delete removes a document and its index entry.
+func (t *Tx) Delete(coll, tenant, id string) error {
+	b, err := tenantBucket(t.tx, coll, tenant, false)
+	if err != nil {
+		return fmt.Errorf("delete %s/%s: %w", coll, id, err)
+	}
+	docs := b.Bucket(docsBucket)
+	v := docs.Get([]byte(id))
+	if v == nil {
+		return fmt.Errorf("delete %s/%s: %w", coll, id, ErrNotFound)
+	}
+	seq, _, _ := decodeValue(v)
+	if err := b.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
+		return err
+	}
+	return docs.Delete([]byte(id))
+}
+
+// DeleteTenant removes every document a tenant has in a collection.
+func (t *Tx) DeleteTenant(coll, tenant string) error {
+	b := t.tx.Bucket([]byte(coll))
+	if b == nil || b.Bucket([]byte(tenant)) == nil {
+		return nil
+	}
+	return b.DeleteBucket([]byte(tenant))
+}
+
+// List runs a Query.
+func (t *Tx) List(coll, tenant string, q Query) (Page, error) {
+	b, err := tenantBucket(t.tx, coll, tenant, false)
+	if errors.Is(err, ErrNotFound) {
+		if q.After != "" || q.Before != "" {
+			return Page{}, fmt.Errorf("list %s: %w", coll, ErrCursor)
+		}
+		return Page{}, nil
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	page, err := list(b, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("list %s: %w", coll, err)
+	}
+	return page, nil
+}
+
+// Create stores a new document in its own transaction.
+func (s *Store) Create(ctx context.Context, coll, tenant, id string, doc []byte) (rec Record, err error) {
+	err = s.Write(ctx, func(tx *Tx) error {
+		rec, err = tx.Create(coll, tenant, id, doc)
+		return err
+	})
+	return rec, wrap(err)
 }
 
 // Get reads one document.
-func (s *Store) Get(ctx context.Context, coll, tenant, id string) (Record, error) {
-	if err := ctx.Err(); err != nil {
-		return Record{}, err
-	}
-	var rec Record
-	err := s.db.View(func(tx *bolt.Tx) error {
-		t, err := tenantBucket(tx, coll, tenant, false)
-		if err != nil {
-			return err
-		}
-		v := t.Bucket(docsBucket).Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		seq, meta, doc := decodeValue(v)
-		rec = Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}
-		return nil
+func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, err error) {
+	err = s.View(ctx, func(tx *Tx) error {
+		rec, err = tx.Get(coll, tenant, id)
+		return err
 	})
-	if err != nil {
-		return Record{}, fmt.Errorf("store: get %s/%s: %w", coll, id, err)
-	}
-	return rec, nil
+	return rec, wrap(err)
 }
 
 // Update replaces a document, and optionally its Meta, with what fn makes of
 // them, in one read-modify-write transaction, so that concurrent updates
 // never lose each other's changes. An error from fn aborts the update and is
 // returned wrapped.
-func (s *Store) Update(ctx context.Context, coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]byte, error)) (Record, error) {
-	if err := ctx.Err(); err != nil {
-		return Record{}, err
-	}
-	var rec Record
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		t, err := tenantBucket(tx, coll, tenant, false)
-		if err != nil {
+func (s *Store) Update(ctx context.Context, coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]byte, error)) (rec Record, err error) {
+	err = s.Write(ctx, func(tx *Tx) error {
+		if rec, err = tx.Get(coll, tenant, id); err != nil {
 			return err
 		}
-		docs := t.Bucket(docsBucket)
-		v := docs.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		seq, meta, doc := decodeValue(v)
-		next, err := fn(bytes.Clone(doc), &meta)
-		if err != nil {
+		if rec.Doc, err = fn(rec.Doc, &rec.Meta); err != nil {
 			return err
 		}
-		rec = Record{ID: id, Seq: seq, Meta: meta, Doc: next}
-		return docs.Put([]byte(id), encodeValue(seq, meta, next))
+		return tx.Put(coll, tenant, id, rec.Meta, rec.Doc)
 	})
-	if err != nil {
-		return Record{}, fmt.Errorf("store: update %s/%s: %w", coll, id, err)
-	}
-	return rec, nil
+	return rec, wrap(err)
 }
 
-// Delete removes a document and its index entry.
+// Delete removes a document.
 func (s *Store) Delete(ctx context.Context, coll, tenant, id string) error {
-	if err := ctx.Err(); err != nil {
+	return wrap(s.Write(ctx, func(tx *Tx) error { return tx.Delete(coll, tenant, id) }))
+}
+
+// List runs a Query in its own transaction.
+func (s *Store) List(ctx context.Context, coll, tenant string, q Query) (page Page, err error) {
+	err = s.View(ctx, func(tx *Tx) error {
+		page, err = tx.List(coll, tenant, q)
 		return err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		t, err := tenantBucket(tx, coll, tenant, false)
-		if err != nil {
-			return err
-		}
-		docs := t.Bucket(docsBucket)
-		v := docs.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		seq, _, _ := decodeValue(v)
-		if err := t.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
-			return err
-		}
-		return docs.Delete([]byte(id))
 	})
-	if err != nil {
-		return fmt.Errorf("store: delete %s/%s: %w", coll, id, err)
+	return page, wrap(err)
+}
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("store: %w", err)
 }
 
 // Query selects a page of a tenant's documents in creation order.
@@ -240,32 +298,6 @@ type Page struct {
 	HasMore bool
 	// Total is the number of matches in the whole collection, with Count.
 	Total int
-}
-
-// List runs a Query.
-func (s *Store) List(ctx context.Context, coll, tenant string, q Query) (Page, error) {
-	if err := ctx.Err(); err != nil {
-		return Page{}, err
-	}
-	var page Page
-	err := s.db.View(func(tx *bolt.Tx) error {
-		t, err := tenantBucket(tx, coll, tenant, false)
-		if errors.Is(err, ErrNotFound) {
-			if q.After != "" || q.Before != "" {
-				return ErrCursor
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		page, err = list(t, q)
-		return err
-	})
-	if err != nil {
-		return Page{}, fmt.Errorf("store: list %s: %w", coll, err)
-	}
-	return page, nil
 }
 
 func list(t *bolt.Bucket, q Query) (Page, error) {
