@@ -29,16 +29,47 @@ func (d *diga) ErrorSchema() string { return "ErrorResponseSchema" }
 // RedirectSlashes: FastAPI's default redirect_slashes, which Diga keeps.
 func (d *diga) RedirectSlashes() bool { return true }
 
-func (d *diga) Authenticate(r *http.Request) (string, bool) {
+func (d *diga) Authenticate(r *http.Request) (principal, bool) {
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+		return principal{}, false
 	}
 	return d.keys.lookup(strings.TrimSpace(key))
 }
 
-// Scope: a Diga key is its project; no path names another.
-func (d *diga) Scope(tenant string, _ *openapi.Route) (string, error) { return tenant, nil }
+// Scope: a Diga key is its project, and no path names another. A restricted
+// key needs the operation's permission; Diga answers 403 with its quirky
+// INTERNAL_SERVER_ERROR code and a message naming the action.
+func (d *diga) Scope(p principal, route *openapi.Route) (string, error) {
+	need := digaPermissions[route.Key]
+	if !p.allows(need.perm) {
+		return "", &apiError{Status: http.StatusForbidden, Message: need.message}
+	}
+	return p.tenant, nil
+}
+
+type permission struct{ perm, message string }
+
+// digaPermissions maps operations to what a restricted key needs, with the
+// 403 messages of Diga's documents.
+var digaPermissions = map[string]permission{
+	digaCreate:       {"agents.create", "Missing required permissions to create agents"},
+	digaList:         {"agents.view", "Missing required permissions to view agents"},
+	digaGet:          {"agents.view", "Missing required permissions to view agents"},
+	digaPatch:        {"agents.update", "Missing required permissions to update agents"},
+	digaDelete:       {"agents.delete", "Missing required permissions to delete agents"},
+	digaLaunch:       {"agents.create", "Missing required permissions to create agents"},
+	digaVersions:     {"agents.view", "Missing required permissions to view agents"},
+	digaDelVersion:   {"agents.delete", "Missing required permissions to delete agents"},
+	digaPublish:      {"agents.update", "Missing required permissions to update agents or phones"},
+	digaVoices:       {"voices.view", "Missing required permissions"},
+	digaVoice:        {"voices.view", "Missing required permissions"},
+	digaKBs:          {"knowledge_bases.view", "Missing required permissions to view knowledge bases"},
+	digaPaths:        {"conversational_paths.view", "Missing required permissions to view conversational paths"},
+	digaIntegrations: {"integrations.view", "Missing required permissions to view integrations"},
+	digaTools:        {"integrations.view", "Missing required permissions to view integration tools"},
+	digaCallTools:    {"tools.view", "Missing required permissions to view call tools"},
+}
 
 var digaCodes = map[int]string{
 	400: "BAD_PARAMETER",
@@ -86,13 +117,22 @@ func (d *diga) Malformed(err error) *apiError {
 }
 
 const (
-	digaCreate = "POST /v1/agent/"
-	digaList   = "GET /v1/agent/"
-	digaGet    = "GET /v1/agent/{}"
-	digaPatch  = "PATCH /v1/agent/{}"
-	digaDelete = "DELETE /v1/agent/{}"
-	digaVoices = "GET /v1/voice/"
-	digaVoice  = "GET /v1/voice/{}"
+	digaCreate       = "POST /v1/agent/"
+	digaList         = "GET /v1/agent/"
+	digaGet          = "GET /v1/agent/{}"
+	digaPatch        = "PATCH /v1/agent/{}"
+	digaDelete       = "DELETE /v1/agent/{}"
+	digaLaunch       = "POST /v1/agent/{}/version"
+	digaVersions     = "GET /v1/agent/{}/version"
+	digaDelVersion   = "DELETE /v1/agent/{}/version/{}"
+	digaPublish      = "PATCH /v1/agent/{}/published_version"
+	digaVoices       = "GET /v1/voice/"
+	digaVoice        = "GET /v1/voice/{}"
+	digaKBs          = "GET /v1/knowledge/base/"
+	digaPaths        = "GET /v1/path/"
+	digaIntegrations = "GET /v1/integration"
+	digaTools        = "GET /v1/integration/{}/tool"
+	digaCallTools    = "GET /v1/call-tool/"
 )
 
 func (d *diga) Handlers(s *Server) map[string]handlerFunc {
@@ -100,11 +140,11 @@ func (d *diga) Handlers(s *Server) map[string]handlerFunc {
 		digaList:                      d.listAgents(s),
 		digaGet:                       d.getAgent(s),
 		digaDelete:                    d.deleteAgent(s),
-		digaVoices:                    d.listCatalogue(s, collDigaVoices, "id", func(*request) string { return globalTenant }),
+		digaVoices:                    d.listCatalogue(s, collDigaVoices, func(*request) string { return globalTenant }),
 		digaVoice:                     d.getVoice(s),
-		"GET /v1/knowledge/base/":     d.listCatalogue(s, collDigaKB, "id", byProject),
-		"GET /v1/path/":               d.listCatalogue(s, collDigaPaths, "id", byProject),
-		"GET /v1/integration":         d.listCatalogue(s, collDigaIntegs, "id", byProject),
+		"GET /v1/knowledge/base/":     d.listCatalogue(s, collDigaKB, byProject),
+		"GET /v1/path/":               d.listCatalogue(s, collDigaPaths, byProject),
+		"GET /v1/integration":         d.listCatalogue(s, collDigaIntegs, byProject),
 		"GET /v1/integration/{}/tool": d.listTools(s),
 		"GET /v1/call-tool/":          d.listCallTools(s),
 	}
@@ -376,9 +416,9 @@ func (d *diga) getVoice(s *Server) handlerFunc {
 	}
 }
 
-func (d *diga) listCatalogue(s *Server, coll, idField string, tenant func(*request) string) handlerFunc {
+func (d *diga) listCatalogue(s *Server, coll string, tenant func(*request) string) handlerFunc {
 	return func(req *request) (response, error) {
-		return s.digaPage(req, coll, tenant(req), idField, nil)
+		return s.digaPage(req, coll, tenant(req), nil)
 	}
 }
 
@@ -388,7 +428,7 @@ func (d *diga) listTools(s *Server) handlerFunc {
 		if !s.exists(req.ctx, collDigaIntegs, req.tenant, integ) {
 			return response{}, notFound("INTEGRATION_NOT_FOUND", fmt.Sprintf("Integration %s not found", integ))
 		}
-		return s.digaPage(req, collDigaTools, integ, "id", nil)
+		return s.digaPage(req, collDigaTools, integ, nil)
 	}
 }
 
@@ -419,7 +459,7 @@ func (d *diga) listAgents(s *Server) handlerFunc {
 				return json.Unmarshal(doc, &head) == nil && head.Mode == mode
 			}
 		}
-		return s.digaPage(req, collDigaAgents, req.tenant, "agent_id", match)
+		return s.digaPage(req, collDigaAgents, req.tenant, match)
 	}
 }
 

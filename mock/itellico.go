@@ -38,13 +38,14 @@ func (it *itellico) ErrorSchema() string { return "Error" }
 
 func (it *itellico) RedirectSlashes() bool { return false }
 
-func (it *itellico) Authenticate(r *http.Request) (string, bool) {
+func (it *itellico) Authenticate(r *http.Request) (principal, bool) {
 	return it.keys.lookup(r.Header.Get("X-API-Key"))
 }
 
 // Scope resolves the account a path names: the key's own (also as "me" or
 // "current"), or one of its subaccounts. Any other is forbidden.
-func (it *itellico) Scope(tenant string, route *openapi.Route) (string, error) {
+func (it *itellico) Scope(p principal, route *openapi.Route) (string, error) {
+	tenant := p.tenant
 	id, ok := route.PathParams["account_id"]
 	if !ok || id == "me" || id == "current" || id == tenant {
 		return tenant, nil

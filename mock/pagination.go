@@ -45,39 +45,109 @@ func queryString(route *openapi.Route, q url.Values, name, fallback string) stri
 	return fallback
 }
 
-// digaPage answers a Diga list: cursor pagination with after/before, or page
-// numbers with page, in the {data, has_more, first_id, last_id, current_page,
-// total_pages} envelope. Items that are not stored in the response's shape
-// (catalogue entries) are projected onto it.
-func (s *Server) digaPage(req *request, coll, tenant, idField string, match func(store.Meta, []byte) bool) (response, error) {
+// pageParams are a Diga list's pagination parameters.
+type pageParams struct {
+	after, before string
+	limit, page   int // page is 0 in cursor mode
+	desc          bool
+}
+
+func parsePage(req *request) (pageParams, error) {
 	q := req.http.URL.Query()
-	after, before := q.Get("after"), q.Get("before")
-	if after != "" && before != "" {
-		return response{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
+	pp := pageParams{
+		after:  q.Get("after"),
+		before: q.Get("before"),
+		limit:  queryInt(req.route, q, "limit", 10),
+		desc:   queryString(req.route, q, "order", "desc") == "desc",
+	}
+	if pp.after != "" && pp.before != "" {
+		return pp, &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
 			Message: "Cannot use both 'before' and 'after' pagination parameters together"}
 	}
-	limit := queryInt(req.route, q, "limit", 10)
-	query := store.Query{
-		Desc:   queryString(req.route, q, "order", "desc") == "desc",
-		After:  after,
-		Before: before,
-		Limit:  limit,
-		Match:  match,
+	if q.Get("page") != "" && pp.after == "" && pp.before == "" {
+		pp.page = max(queryInt(req.route, q, "page", 1), 1)
 	}
-	page := 0
-	if q.Get("page") != "" && after == "" && before == "" {
-		page = queryInt(req.route, q, "page", 1)
-		query.Offset, query.Count = (page-1)*limit, true
+	return pp, nil
+}
+
+func (pp pageParams) query(match func(store.Meta, []byte) bool) store.Query {
+	q := store.Query{Desc: pp.desc, After: pp.after, Before: pp.before, Limit: pp.limit, Match: match}
+	if pp.page > 0 {
+		q.Offset, q.Count = (pp.page-1)*pp.limit, true
 	}
-	p, err := s.store.List(req.ctx, coll, tenant, query)
+	return q
+}
+
+var errBadCursor = &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
+	Message: "The pagination cursor does not name an item of this list"}
+
+// digaPage answers a Diga list from a store collection.
+func (s *Server) digaPage(req *request, coll, tenant string, match func(store.Meta, []byte) bool) (response, error) {
+	pp, err := parsePage(req)
+	if err != nil {
+		return response{}, err
+	}
+	p, err := s.store.List(req.ctx, coll, tenant, pp.query(match))
 	if errors.Is(err, store.ErrCursor) {
-		return response{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
-			Message: "The pagination cursor does not name an item of this list"}
+		return response{}, errBadCursor
 	}
 	if err != nil {
 		return response{}, err
 	}
+	return s.envelope(req, pp, p, coll != collDigaAgents)
+}
 
+// paginate applies a Diga list's pagination to records held in memory, in
+// creation order, with the store's semantics: used for lists too small to
+// index, such as one agent's versions.
+func paginate(all []store.Record, pp pageParams) (store.Page, error) {
+	ordered := all
+	if pp.desc {
+		ordered = make([]store.Record, len(all))
+		for i, r := range all {
+			ordered[len(all)-1-i] = r
+		}
+	}
+	index := func(id string) int {
+		for i, r := range ordered {
+			if r.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	var p store.Page
+	switch {
+	case pp.after != "":
+		i := index(pp.after)
+		if i < 0 {
+			return p, store.ErrCursor
+		}
+		rest := ordered[i+1:]
+		p.Records, p.HasMore = rest[:min(pp.limit, len(rest))], len(rest) > pp.limit
+	case pp.before != "":
+		i := index(pp.before)
+		if i < 0 {
+			return p, store.ErrCursor
+		}
+		head := ordered[:i]
+		p.Records, p.HasMore = head[max(0, len(head)-pp.limit):], len(head) > pp.limit
+	default:
+		from := 0
+		if pp.page > 0 {
+			from = min((pp.page-1)*pp.limit, len(ordered))
+		}
+		rest := ordered[from:]
+		p.Records, p.HasMore = rest[:min(pp.limit, len(rest))], len(rest) > pp.limit
+	}
+	p.Total = len(ordered)
+	return p, nil
+}
+
+// envelope wraps a page as {data, has_more, first_id, last_id, current_page,
+// total_pages}. Items not stored in the response's shape (catalogue entries)
+// are projected onto it.
+func (s *Server) envelope(req *request, pp pageParams, p store.Page, reshape bool) (response, error) {
 	envelope := openapi.View(openapi.ResponseSchema(req.route.Operation, http.StatusOK))
 	var itemSchema *openapi3.Schema
 	if envelope != nil && envelope.Properties["data"] != nil {
@@ -87,7 +157,7 @@ func (s *Server) digaPage(req *request, coll, tenant, idField string, match func
 	}
 	data := make([]any, len(p.Records))
 	for i, r := range p.Records {
-		if coll == collDigaAgents || itemSchema == nil {
+		if !reshape || itemSchema == nil {
 			data[i] = json.RawMessage(r.Doc)
 			continue
 		}
@@ -101,9 +171,9 @@ func (s *Server) digaPage(req *request, coll, tenant, idField string, match func
 	if n := len(p.Records); n > 0 {
 		body["first_id"], body["last_id"] = p.Records[0].ID, p.Records[n-1].ID
 	}
-	if page > 0 {
-		body["current_page"] = page
-		body["total_pages"] = (p.Total + limit - 1) / limit
+	if pp.page > 0 {
+		body["current_page"] = pp.page
+		body["total_pages"] = (p.Total + pp.limit - 1) / pp.limit
 	}
 	// The seed-era envelope has no page members: send only what the served
 	// document declares.

@@ -15,10 +15,11 @@ import (
 type provider interface {
 	// Name is "diga" or "itellico".
 	Name() string
-	// Authenticate maps a request's credentials to a tenant id.
-	Authenticate(r *http.Request) (tenant string, ok bool)
-	// Scope returns the tenant a matched route acts on, or a 403.
-	Scope(tenant string, route *openapi.Route) (string, error)
+	// Authenticate maps a request's credentials to who is calling.
+	Authenticate(r *http.Request) (principal, bool)
+	// Scope returns the tenant a matched route acts on, or a 403 when the
+	// caller may not act there or lacks the permission the route needs.
+	Scope(p principal, route *openapi.Route) (string, error)
 	// Render turns an error into the provider's body.
 	Render(e *apiError) map[string]any
 	// Malformed is the error for a body that is not JSON.
@@ -35,21 +36,44 @@ type provider interface {
 	Seed(ctx context.Context, s *Server) error
 }
 
+// principal is who a request acts as: a tenant, and the permissions its key
+// is restricted to (nil: unrestricted).
+type principal struct {
+	tenant      string
+	permissions []string
+}
+
+// allows reports whether the key may use a permission.
+func (p principal) allows(perm string) bool {
+	if p.permissions == nil || perm == "" {
+		return true
+	}
+	for _, have := range p.permissions {
+		if have == perm {
+			return true
+		}
+	}
+	return false
+}
+
 // keyring finds the tenant a key belongs to. It compares against every key,
 // whatever matches, so timing tells nothing about which keys exist.
 type keyring []fixtures.Tenant
 
-func (k keyring) lookup(key string) (string, bool) {
-	found := ""
-	for _, t := range k {
+func (k keyring) lookup(key string) (principal, bool) {
+	var found *fixtures.Tenant
+	for i, t := range k {
 		if t.Key == "" {
 			continue
 		}
 		if subtle.ConstantTimeCompare([]byte(t.Key), []byte(key)) == 1 {
-			found = t.ID
+			found = &k[i]
 		}
 	}
-	return found, found != "" && key != ""
+	if found == nil || key == "" {
+		return principal{}, false
+	}
+	return principal{tenant: found.ID, permissions: found.Permissions}, true
 }
 
 // Collections, one bbolt bucket each.

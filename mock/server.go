@@ -147,11 +147,11 @@ func (s *Server) handle(c echo.Context) error {
 
 func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) {
 	ctx := r.Context()
-	tenant, ok := s.prov.Authenticate(r)
+	who, ok := s.prov.Authenticate(r)
 	if !ok {
 		return response{}, fail(http.StatusUnauthorized, "Invalid or missing API key")
 	}
-	tenant, err := s.prov.Scope(tenant, route)
+	tenant, err := s.prov.Scope(who, route)
 	if err != nil {
 		return response{}, err
 	}
