@@ -152,6 +152,8 @@ func (d *diga) Handlers(s *Server) map[string]handlerFunc {
 		d.agents = agents
 		h[digaCreate] = d.createAgent(s)
 		h[digaPatch] = d.patchAgent(s)
+		h[digaLaunch] = d.launchVersion(s)
+		h[digaPublish] = d.publish(s)
 	} else {
 		s.log.Warn("agents are read-only: the document lacks what creating them needs", "err", err)
 	}
@@ -208,65 +210,11 @@ func (d *diga) Seed(ctx context.Context, s *Server) error {
 		if vs := s.spec.Check(agentmock.InBody, d.agents.create, body, true); len(vs) > 0 {
 			return fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
 		}
-		if _, err := d.insertAgent(ctx, s, a.Tenant, a.ID, body, created); err != nil {
+		if _, err := d.insertAgent(ctx, s, a.Tenant, a.ID, body, created, false); err != nil {
 			return fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 	}
 	return nil
-}
-
-func (d *diga) createAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		body, _ := req.body.(map[string]any)
-		rec, err := d.insertAgent(req.ctx, s, req.tenant, s.cfg.NewID(), body, s.now())
-		if err != nil {
-			return response{}, err
-		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
-	}
-}
-
-// insertAgent stores a new agent's draft. Server-managed members come from
-// here; everything else from the body and the document's defaults.
-func (d *diga) insertAgent(ctx context.Context, s *Server, tenant, id string, body map[string]any, now time.Time) (store.Record, error) {
-	doc, err := d.agents.build(body, func(doc, body map[string]any) error {
-		ts := timestamp(now)
-		doc["agent_id"] = id
-		doc["created_at"], doc["modified_at"], doc["version_created_at"] = ts, ts, ts
-		doc["version_id"] = s.cfg.NewID()
-		// The draft carries the number its next launch will get.
-		doc["version_number"] = 1
-		doc["is_draft"], doc["is_published"] = true, false
-		return d.resolve(ctx, s, tenant, doc, body)
-	})
-	if err != nil {
-		return store.Record{}, err
-	}
-	return s.store.Create(ctx, collDigaAgents, tenant, id, doc)
-}
-
-func (d *diga) patchAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		patch, _ := req.body.(map[string]any)
-		rec, err := s.store.Update(req.ctx, collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
-			return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
-				doc["modified_at"] = timestamp(s.now())
-				return d.resolve(req.ctx, s, req.tenant, doc, body)
-			})
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			return response{}, agentNotFound(id)
-		}
-		if err != nil {
-			return response{}, err
-		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
-	}
-}
-
-func agentNotFound(id string) *apiError {
-	return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s not found", id))
 }
 
 // resolve turns the references a request names into what the response shows,
@@ -364,40 +312,6 @@ func (s *Server) exists(ctx context.Context, coll, tenant, id string) bool {
 	return err == nil
 }
 
-func (d *diga) getAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		rec, err := s.store.Get(req.ctx, collDigaAgents, req.tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return response{}, agentNotFound(id)
-		}
-		if err != nil {
-			return response{}, err
-		}
-		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc)}, nil
-	}
-}
-
-func (d *diga) deleteAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		err := s.store.Delete(req.ctx, collDigaAgents, req.tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return response{}, agentNotFound(id)
-		}
-		if err != nil {
-			return response{}, err
-		}
-		status := openapi.SuccessStatus(req.route.Operation)
-		if status == http.StatusNoContent {
-			return response{status: status}, nil
-		}
-		// The seed-era document answers 200 with an unspecified JSON body:
-		// FastAPI serialises the handler's None.
-		return response{status: status, body: json.RawMessage("null")}, nil
-	}
-}
-
 func (d *diga) getVoice(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		id := req.route.PathParams[pathParam(req.route)]
@@ -444,22 +358,6 @@ func (d *diga) listCallTools(s *Server) handlerFunc {
 			items[i] = json.RawMessage(r.Doc)
 		}
 		return response{status: http.StatusOK, body: items}, nil
-	}
-}
-
-func (d *diga) listAgents(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		q := req.http.URL.Query()
-		var match func(store.Meta, []byte) bool
-		if mode := q.Get("mode"); mode != "" {
-			match = func(_ store.Meta, doc []byte) bool {
-				var head struct {
-					Mode string `json:"mode"`
-				}
-				return json.Unmarshal(doc, &head) == nil && head.Mode == mode
-			}
-		}
-		return s.digaPage(req, collDigaAgents, req.tenant, match)
 	}
 }
 

@@ -1,0 +1,450 @@
+package mock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+)
+
+// A Diga agent is one editable draft, kept in collDigaAgents under its
+// agent_id (the lists show drafts), and its launched versions, kept in
+// collDigaVersions under the tenant "<project>/<agent_id>" in launch order.
+// Versions are immutable but for is_published, which at most one holds.
+// The draft's version_number is the number its next launch will take, so
+// numbers are never reused, even after a version is deleted.
+
+func versionsOf(project, agent string) string { return project + "/" + agent }
+
+// row is what the handlers read of a stored agent row.
+type row struct {
+	VersionID            string  `json:"version_id"`
+	VersionNumber        int     `json:"version_number"`
+	IsPublished          bool    `json:"is_published"`
+	Mode                 string  `json:"mode"`
+	ConversationalPathID *string `json:"conversational_path_id"`
+}
+
+func readRow(doc []byte) row {
+	var r row
+	_ = json.Unmarshal(doc, &r)
+	return r
+}
+
+func agentNotFound(id string) *apiError {
+	return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s not found", id))
+}
+
+func versionNotFound(agent, version string) *apiError {
+	return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Version %s of agent %s not found", version, agent))
+}
+
+// edit decodes a stored row, lets fn change it, and encodes it back in the
+// response schema's order.
+func (d *diga) edit(s *Server, doc []byte, fn func(map[string]any)) ([]byte, error) {
+	v, err := decodeJSON(doc)
+	m, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("stored agent row is not an object: %w", err)
+	}
+	fn(m)
+	return s.spec.Encode(d.agents.response, m)
+}
+
+// snapshot makes a launched version from the draft.
+func (d *diga) snapshot(s *Server, draft []byte, number int, name any, named bool, now time.Time) ([]byte, error) {
+	return d.edit(s, draft, func(m map[string]any) {
+		m["version_id"] = s.cfg.NewID()
+		m["version_number"] = number
+		m["is_draft"], m["is_published"] = false, false
+		m["version_created_at"], m["modified_at"] = timestamp(now), timestamp(now)
+		if named {
+			m["version_name"] = name
+		}
+	})
+}
+
+func (d *diga) createAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		body, _ := req.body.(map[string]any)
+		draftOnly := req.http.URL.Query().Get("is_draft") == "true"
+		doc, err := d.insertAgent(req.ctx, s, req.tenant, s.cfg.NewID(), body, s.now(), draftOnly)
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(doc)}, nil
+	}
+}
+
+// insertAgent stores a new agent: its draft and, unless draftOnly, version
+// 1. It returns version 1, or the draft when there is no version.
+func (d *diga) insertAgent(ctx context.Context, s *Server, tenant, id string, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
+	next := 2
+	if draftOnly {
+		next = 1
+	}
+	draft, err := d.agents.build(body, func(doc, body map[string]any) error {
+		ts := timestamp(now)
+		doc["agent_id"] = id
+		doc["created_at"], doc["modified_at"], doc["version_created_at"] = ts, ts, ts
+		doc["version_id"] = s.cfg.NewID()
+		doc["version_number"] = next
+		doc["is_draft"], doc["is_published"] = true, false
+		return d.resolve(ctx, s, tenant, doc, body)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := draft
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Create(collDigaAgents, tenant, id, draft); err != nil {
+			return err
+		}
+		if draftOnly {
+			return nil
+		}
+		v1, err := d.snapshot(s, draft, 1, nil, false, now)
+		if err != nil {
+			return err
+		}
+		out = v1
+		_, err = tx.Create(collDigaVersions, versionsOf(tenant, id), readRow(v1).VersionID, v1)
+		return err
+	})
+	return out, err
+}
+
+func (d *diga) patchAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		patch, _ := req.body.(map[string]any)
+		rec, err := s.store.Update(req.ctx, collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
+			return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
+				doc["modified_at"] = timestamp(s.now())
+				return d.resolve(req.ctx, s, req.tenant, doc, body)
+			})
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return response{}, agentNotFound(id)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
+	}
+}
+
+// versions reads an agent's draft and its launched versions (in launch
+// order) in one transaction.
+func versions(tx *store.Tx, project, agent string) (store.Record, []store.Record, error) {
+	draft, err := tx.Get(collDigaAgents, project, agent)
+	if errors.Is(err, store.ErrNotFound) {
+		return draft, nil, agentNotFound(agent)
+	}
+	if err != nil {
+		return draft, nil, err
+	}
+	page, err := tx.List(collDigaVersions, versionsOf(project, agent), store.Query{})
+	return draft, page.Records, err
+}
+
+func published(vs []store.Record) (store.Record, bool) {
+	for _, v := range vs {
+		if readRow(v.Doc).IsPublished {
+			return v, true
+		}
+	}
+	return store.Record{}, false
+}
+
+func (d *diga) getAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		q := req.http.URL.Query()
+		versionID, wantPublished := q.Get("version_id"), q.Get("is_published") == "true"
+		if versionID != "" && wantPublished {
+			return response{}, &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
+				Message: "Cannot specify both version_id and is_published parameters together"}
+		}
+		var doc []byte
+		err := s.store.View(req.ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.tenant, id)
+			if err != nil {
+				return err
+			}
+			switch {
+			case wantPublished:
+				p, ok := published(vs)
+				if !ok {
+					return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s has no published version", id))
+				}
+				doc = p.Doc
+			case versionID == "" || versionID == readRow(draft.Doc).VersionID:
+				doc = draft.Doc
+			default:
+				for _, v := range vs {
+					if v.ID == versionID {
+						doc = v.Doc
+					}
+				}
+				if doc == nil {
+					return versionNotFound(id, versionID)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusOK, body: json.RawMessage(doc)}, nil
+	}
+}
+
+func (d *diga) launchVersion(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		body, _ := req.body.(map[string]any)
+		name, named := body["version_name"]
+		var out []byte
+		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+			draft, err := tx.Get(collDigaAgents, req.tenant, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return agentNotFound(id)
+			}
+			if err != nil {
+				return err
+			}
+			r := readRow(draft.Doc)
+			if r.Mode == "path" && r.ConversationalPathID == nil {
+				return &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
+					Message: "Invalid version configuration: mode 'path' needs a conversational_path_id"}
+			}
+			now := s.now()
+			if out, err = d.snapshot(s, draft.Doc, r.VersionNumber, name, named, now); err != nil {
+				return err
+			}
+			if _, err := tx.Create(collDigaVersions, versionsOf(req.tenant, id), readRow(out).VersionID, out); err != nil {
+				return err
+			}
+			next, err := d.edit(s, draft.Doc, func(m map[string]any) { m["version_number"] = r.VersionNumber + 1 })
+			if err != nil {
+				return err
+			}
+			return tx.Put(collDigaAgents, req.tenant, id, draft.Meta, next)
+		})
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(out)}, nil
+	}
+}
+
+// listVersions pages through an agent's rows: its launched versions in
+// launch order, then the draft, which is the newest.
+func (d *diga) listVersions(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		pp, err := parsePage(req)
+		if err != nil {
+			return response{}, err
+		}
+		q := req.http.URL.Query()
+		var rows []store.Record
+		err = s.store.View(req.ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.tenant, id)
+			rows = append(vs, draft)
+			return err
+		})
+		if err != nil {
+			return response{}, err
+		}
+		kept := rows[:0]
+		for _, r := range rows {
+			head := readRow(r.Doc)
+			if mode := q.Get("mode"); mode != "" && head.Mode != mode {
+				continue
+			}
+			if q.Get("is_published") == "true" && !head.IsPublished {
+				continue
+			}
+			r.ID = head.VersionID
+			kept = append(kept, r)
+		}
+		page, err := paginate(kept, pp)
+		if errors.Is(err, store.ErrCursor) {
+			return response{}, errBadCursor
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return s.envelope(req, pp, page, false)
+	}
+}
+
+// deleted answers a successful delete with the document's status: 204, or
+// the seed era's 200 with FastAPI's serialised None.
+func deleted(route *openapi.Route) response {
+	status := openapi.SuccessStatus(route.Operation)
+	if status == http.StatusNoContent {
+		return response{status: status}
+	}
+	return response{status: status, body: json.RawMessage("null")}
+}
+
+func (d *diga) deleteVersion(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id, versionID := req.route.PathParams["agent_id"], req.route.PathParams[pathParam(req.route)]
+		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.tenant, id)
+			if err != nil {
+				return err
+			}
+			if readRow(draft.Doc).VersionID == versionID {
+				return &apiError{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
+					Message: fmt.Sprintf("Cannot delete the draft %s of agent %s: it is in use", versionID, id)}
+			}
+			for _, v := range vs {
+				if v.ID != versionID {
+					continue
+				}
+				if readRow(v.Doc).IsPublished {
+					return &apiError{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
+						Message: fmt.Sprintf("Cannot delete published version %s of agent %s", versionID, id)}
+				}
+				return tx.Delete(collDigaVersions, versionsOf(req.tenant, id), versionID)
+			}
+			return versionNotFound(id, versionID)
+		})
+		if err != nil {
+			return response{}, err
+		}
+		return deleted(req.route), nil
+	}
+}
+
+func (d *diga) deleteAgent(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+			_, vs, err := versions(tx, req.tenant, id)
+			if err != nil {
+				return err
+			}
+			if _, ok := published(vs); ok {
+				return &apiError{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
+					Message: fmt.Sprintf("Cannot delete agent %s with published versions", id)}
+			}
+			if err := tx.DeleteTenant(collDigaVersions, versionsOf(req.tenant, id)); err != nil {
+				return err
+			}
+			return tx.Delete(collDigaAgents, req.tenant, id)
+		})
+		if err != nil {
+			return response{}, err
+		}
+		return deleted(req.route), nil
+	}
+}
+
+// publish makes one launched version the published one, or, with a null
+// version_id, unpublishes the agent. The draft cannot be published.
+func (d *diga) publish(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		id := req.route.PathParams[pathParam(req.route)]
+		body, _ := req.body.(map[string]any)
+		target, _ := body["version_id"].(string)
+		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.tenant, id)
+			if err != nil {
+				return err
+			}
+			if target != "" && readRow(draft.Doc).VersionID == target {
+				return &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
+					Message: "Invalid phone number configuration or version: the draft cannot be published; launch a version first"}
+			}
+			found := target == ""
+			for _, v := range vs {
+				found = found || v.ID == target
+			}
+			if !found {
+				return versionNotFound(id, target)
+			}
+			for _, v := range vs {
+				want := v.ID == target
+				if readRow(v.Doc).IsPublished == want {
+					continue
+				}
+				doc, err := d.edit(s, v.Doc, func(m map[string]any) { m["is_published"] = want })
+				if err != nil {
+					return err
+				}
+				if err := tx.Put(collDigaVersions, versionsOf(req.tenant, id), v.ID, v.Meta, doc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return response{}, err
+		}
+		res := map[string]any{"agent_id": id, "published_version_id": nil, "outbound_phone_number_id": body["outbound_phone_number_id"], "inbound_phone_number_id": body["inbound_phone_number_id"]}
+		if target != "" {
+			res["published_version_id"] = target
+		}
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: res}, nil
+	}
+}
+
+// listAgents lists drafts, or with is_published=true each agent's published
+// version, skipping agents that have none.
+func (d *diga) listAgents(s *Server) handlerFunc {
+	return func(req *request) (response, error) {
+		pp, err := parsePage(req)
+		if err != nil {
+			return response{}, err
+		}
+		q := req.http.URL.Query()
+		mode, wantPublished := q.Get("mode"), q.Get("is_published") == "true"
+		var page store.Page
+		err = s.store.View(req.ctx, func(tx *store.Tx) error {
+			show := func(draft []byte) []byte {
+				if !wantPublished {
+					return draft
+				}
+				var head struct {
+					AgentID string `json:"agent_id"`
+				}
+				_ = json.Unmarshal(draft, &head)
+				vs, err := tx.List(collDigaVersions, versionsOf(req.tenant, head.AgentID), store.Query{})
+				if err != nil {
+					return nil
+				}
+				p, _ := published(vs.Records)
+				return p.Doc
+			}
+			match := func(_ store.Meta, draft []byte) bool {
+				doc := show(draft)
+				return doc != nil && (mode == "" || readRow(doc).Mode == mode)
+			}
+			if page, err = tx.List(collDigaAgents, req.tenant, pp.query(match)); err != nil {
+				return err
+			}
+			for i, r := range page.Records {
+				page.Records[i].Doc = show(r.Doc)
+			}
+			return nil
+		})
+		if errors.Is(err, store.ErrCursor) {
+			return response{}, errBadCursor
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return s.envelope(req, pp, page, false)
+	}
+}
