@@ -141,7 +141,7 @@ func (c client) do(method, path string, body any, headers ...string) reply {
 	if len(raw) > 0 && raw[0] == '{' {
 		require.NoError(c.t, json.Unmarshal(raw, &r.json), "body: %s", raw)
 	}
-	require.NotEqual(c.t, http.StatusInternalServerError, res.StatusCode, "agentmock answered 500: %s", raw)
+	require.NotEqual(c.t, http.StatusInternalServerError, res.StatusCode, "%s %s: agentmock answered 500: %s", method, path, raw)
 	return r
 }
 

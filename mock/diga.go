@@ -137,16 +137,18 @@ const (
 
 func (d *diga) Handlers(s *Server) map[string]handlerFunc {
 	h := map[string]handlerFunc{
-		digaList:                      d.listAgents(s),
-		digaGet:                       d.getAgent(s),
-		digaDelete:                    d.deleteAgent(s),
-		digaVoices:                    d.listCatalogue(s, collDigaVoices, func(*request) string { return globalTenant }),
-		digaVoice:                     d.getVoice(s),
-		"GET /v1/knowledge/base/":     d.listCatalogue(s, collDigaKB, byProject),
-		"GET /v1/path/":               d.listCatalogue(s, collDigaPaths, byProject),
-		"GET /v1/integration":         d.listCatalogue(s, collDigaIntegs, byProject),
-		"GET /v1/integration/{}/tool": d.listTools(s),
-		"GET /v1/call-tool/":          d.listCallTools(s),
+		digaList:         d.listAgents(s),
+		digaGet:          d.getAgent(s),
+		digaDelete:       d.deleteAgent(s),
+		digaVersions:     d.listVersions(s),
+		digaDelVersion:   d.deleteVersion(s),
+		digaVoices:       d.listCatalogue(s, collDigaVoices, func(*request) string { return globalTenant }),
+		digaVoice:        d.getVoice(s),
+		digaKBs:          d.listCatalogue(s, collDigaKB, byProject),
+		digaPaths:        d.listCatalogue(s, collDigaPaths, byProject),
+		digaIntegrations: d.listCatalogue(s, collDigaIntegs, byProject),
+		digaTools:        d.listTools(s),
+		digaCallTools:    d.listCallTools(s),
 	}
 	if agents, err := newResource(s.spec, digaCreate, digaGet, http.StatusOK); err == nil {
 		d.agents = agents
