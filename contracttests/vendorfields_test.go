@@ -1,0 +1,75 @@
+package contracttests
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/agentmock/agentmock/agentmocktest"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/stretchr/testify/assert"
+)
+
+// TestDigaLaterDocumentFields checks that fields only later Diga documents
+// have are validated, stored, defaulted and returned as those documents
+// define them, with no code naming them. Each case runs only on documents
+// that declare its field. Set AGENTMOCK_VENDOR_DIGA_SPECS to run it.
+func TestDigaLaterDocumentFields(t *testing.T) {
+	cases := []struct {
+		field        string
+		defaultValue any // on a new agent; skipped when nil
+		good, bad    string
+		got          any
+	}{
+		{field: "voice_speed", defaultValue: 1.0, good: `{"voice_speed":1.2}`, bad: `{"voice_speed":1.3}`, got: 1.2},
+		{field: "background_audio", good: `{"background_audio":"cafe"}`, bad: `{"background_audio":"jungle"}`, got: "cafe"},
+		{field: "pronunciation_dict", good: `{"pronunciation_dict":{"Diga":"dee-gah"}}`, bad: `{"pronunciation_dict":{"Diga":1}}`, got: map[string]any{"Diga": "dee-gah"}},
+		{field: "dynamic_variables", defaultValue: map[string]any{}, good: `{"dynamic_variables":{"customer":"Ana"}}`, bad: `{"dynamic_variables":[1]}`, got: map[string]any{"customer": "Ana"}},
+		{field: "volume", defaultValue: 50.0, good: `{"volume":70}`, bad: `{"volume":150}`, got: 70.0},
+		{field: "voicemail_action", defaultValue: "leave_message", good: `{"voicemail_action":"hang_up"}`, bad: `{"voicemail_action":"shout"}`, got: "hang_up"},
+	}
+	ran := false
+	for name, file := range digaDocuments() {
+		if file == "" {
+			continue
+		}
+		ran = true
+		t.Run(name, func(t *testing.T) {
+			tg := start(t, agentmocktest.WithDigaSpec(file))
+			spec := tg.srv.App.Diga.Spec()
+			update := openapi.View(openapi.RequestSchema(spec.Operation("PATCH /v1/agent/{}").Operation))
+			c := tg.diga(t)
+			created := c.do("POST", "/v1/agent/", `{"voice_id":"`+voiceLucia+`","language":"es"}`)
+			id := created.json["agent_id"].(string)
+			for _, tc := range cases {
+				if update.Properties[tc.field] == nil {
+					continue
+				}
+				t.Run(tc.field, func(t *testing.T) {
+					if tc.defaultValue != nil {
+						assert.Equal(t, tc.defaultValue, created.json[tc.field], "default on create")
+					}
+					r := c.do("PATCH", "/v1/agent/"+id, tc.good).must(t, http.StatusOK)
+					assert.Equal(t, tc.got, r.json[tc.field])
+					assert.Equal(t, tc.got, c.do("GET", "/v1/agent/"+id, nil).must(t, http.StatusOK).json[tc.field], "stored")
+					r = c.do("PATCH", "/v1/agent/"+id, tc.bad).must(t, http.StatusUnprocessableEntity)
+					assert.Equal(t, "body", r.path("detail.0.loc.0"))
+					assert.Equal(t, tc.field, r.path("detail.0.loc.1"), "%s", r.raw)
+				})
+			}
+			if openapi.View(update.Properties["call_tools"].Value).Items != nil && update.Properties["call_tools"] != nil {
+				t.Run("typed call tools", func(t *testing.T) {
+					r := c.do("PATCH", "/v1/agent/"+id, `{"call_tools":[{"type":"transfer_call","name":"to_owner","target_number":"+34600112233"},{"type":"hang_up","name":"end_call"}]}`)
+					if r.status == http.StatusUnprocessableEntity {
+						t.Skipf("this document's call tools are references: %s", r.raw)
+					}
+					r.must(t, http.StatusOK)
+					assert.Equal(t, "to_owner", r.path("call_tools.0.name"))
+					assert.Equal(t, "hang_up", r.path("call_tools.1.type"))
+				})
+			}
+		})
+	}
+	if !ran {
+		t.Skip("set AGENTMOCK_VENDOR_DIGA_SPECS to Diga's documents")
+	}
+}
