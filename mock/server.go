@@ -252,7 +252,7 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		// In a merge patch (RFC 7396) null removes a member, whatever the
 		// member's nullability: the merged result is what must conform, and
 		// it is validated before it is stored.
-		checked = withoutNulls(body)
+		checked = openapi.WithoutNulls(body)
 	}
 	for _, v := range s.spec.Check(agentmock.InBody, sch, checked, true) {
 		if v.Kind == agentmock.KindExtraForbidden {
@@ -394,23 +394,3 @@ func (s *Server) noRoute(c echo.Context, err error) error {
 	return s.send(c, nil, http.StatusNotFound, s.errorBody(fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)
 }
 
-// withoutNulls copies v without the object members that are null.
-func withoutNulls(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if e != nil {
-				out[k] = withoutNulls(e)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = withoutNulls(e)
-		}
-		return out
-	}
-	return v
-}

@@ -314,18 +314,27 @@ func (s *Spec) completeValue(sch, fallback *openapi3.Schema, v any) {
 
 // clone deep-copies a default so that stored documents never share the
 // schema's own maps and slices.
-func clone(v any) any {
+func clone(v any) any { return copyTree(v, false) }
+
+// WithoutNulls copies a decoded JSON value without its null object members:
+// what a merge patch (RFC 7396) asks to keep, as opposed to remove.
+func WithoutNulls(v any) any { return copyTree(v, true) }
+
+func copyTree(v any, dropNulls bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = clone(e)
+			if e == nil && dropNulls {
+				continue
+			}
+			out[k] = copyTree(e, dropNulls)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = clone(e)
+			out[i] = copyTree(e, dropNulls)
 		}
 		return out
 	}
