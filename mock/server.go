@@ -393,4 +393,3 @@ func (s *Server) noRoute(c echo.Context, err error) error {
 	}
 	return s.send(c, nil, http.StatusNotFound, s.errorBody(fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)
 }
-
