@@ -148,7 +148,7 @@ func (c client) do(method, path string, body any, headers ...string) reply {
 // must asserts the status and returns the reply.
 func (r reply) must(t *testing.T, status int) reply {
 	t.Helper()
-	require.Equal(t, status, r.status, "body: %s", r.raw)
+	require.Equal(t, status, r.status, "body: %s", truncate(r.raw))
 	return r
 }
 
@@ -191,4 +191,11 @@ func keys(t *testing.T, raw []byte) []string {
 		require.NoError(t, dec.Decode(&skip))
 	}
 	return out
+}
+
+func truncate(b []byte) string {
+	if len(b) > 600 {
+		return string(b[:600]) + "…"
+	}
+	return string(b)
 }

@@ -185,14 +185,25 @@ func (it *itellico) getAgent(s *Server) handlerFunc {
 	}
 }
 
+// unionFields are the agent members that hold one variant of a union
+// (tagged by "provider") and merge partially on PATCH.
+var unionFields = []string{"model", "transcriber", "voice"}
+
+// patchAgent applies a merge patch. A PATCH also unarchives: the SDKs
+// document unarchiving "via PATCH", and no field exists for it.
 func (it *itellico) patchAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		id := req.route.PathParams["agent_id"]
 		patch, _ := req.body.(map[string]any)
-		rec, err := s.store.Update(req.ctx, collItlAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
-			return it.agents.merge(stored, patch, func(doc, _ map[string]any) error {
+		rec, err := s.store.Update(req.ctx, collItlAgents, req.tenant, id, func(stored []byte, meta *store.Meta) ([]byte, error) {
+			meta.Archived = false
+			p, err := replaceSwitchedVariants(stored, patch)
+			if err != nil {
+				return nil, err
+			}
+			return it.agents.merge(stored, p, func(doc, body map[string]any) error {
 				doc["modified"] = timestamp(s.now())
-				return nil
+				return it.checkVariants(s, doc, body)
 			})
 		})
 		if errors.Is(err, store.ErrNotFound) {
@@ -203,6 +214,73 @@ func (it *itellico) patchAgent(s *Server) handlerFunc {
 		}
 		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc)}, nil
 	}
+}
+
+// replaceSwitchedVariants rewrites a patch so that a union member whose
+// provider changes is replaced whole instead of merged into the old variant:
+// every old key the patch does not set becomes null, which RFC 7396 deletes.
+// The caller's patch is not modified.
+func replaceSwitchedVariants(stored []byte, patch map[string]any) (map[string]any, error) {
+	var old map[string]any
+	if err := json.Unmarshal(stored, &old); err != nil {
+		return nil, err
+	}
+	out, copied := patch, false
+	for _, f := range unionFields {
+		next, ok := patch[f].(map[string]any)
+		if !ok {
+			continue
+		}
+		prev, _ := old[f].(map[string]any)
+		provider, switching := next["provider"]
+		if !switching || prev == nil || prev["provider"] == provider {
+			continue
+		}
+		if !copied {
+			out, copied = make(map[string]any, len(patch)), true
+			for k, v := range patch {
+				out[k] = v
+			}
+		}
+		replaced := make(map[string]any, len(prev)+len(next))
+		for k := range prev {
+			replaced[k] = nil
+		}
+		for k, v := range next {
+			replaced[k] = v
+		}
+		out[f] = replaced
+	}
+	return out, nil
+}
+
+// checkVariants requires the known fields of each union member a patch
+// touched to still form a valid variant of the create request's union: a
+// model name must belong to its provider, a language to its transcriber.
+// Keys that no variant declares stay, as the SDKs send them.
+func (it *itellico) checkVariants(s *Server, doc, body map[string]any) error {
+	create := openapi.View(it.agents.create)
+	var vs []agentmock.Violation
+	for _, f := range unionFields {
+		if _, touched := body[f]; !touched || create == nil || create.Properties[f] == nil {
+			continue
+		}
+		sch := create.Properties[f].Value
+		v, ok := doc[f].(map[string]any)
+		if !ok {
+			continue // null: the generic check reports clearing what create requires
+		}
+		known := openapi.WithoutNulls(v)
+		s.spec.Unknown(sch, known, true)
+		for _, viol := range s.spec.Check(agentmock.InBody, sch, known, true) {
+			viol.Path = append([]string{f}, viol.Path...)
+			vs = append(vs, viol)
+		}
+	}
+	if len(vs) > 0 {
+		return invalid(vs...)
+	}
+	return nil
 }
 
 // archiveAgent soft-deletes: the agent leaves the default list but can still

@@ -79,7 +79,33 @@ func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]b
 	if !ok {
 		return nil, errors.New("merged document is not an object")
 	}
+	if vs := rs.cleared(doc, patch); len(vs) > 0 {
+		return nil, invalid(vs...)
+	}
 	return rs.finish(doc, patch, manage)
+}
+
+// cleared reports members that a create request must give but the patch
+// set to null: an agent cannot lose what it could not be made without.
+func (rs *resource) cleared(doc, patch map[string]any) []agentmock.Violation {
+	create := openapi.View(rs.create)
+	if create == nil {
+		return nil
+	}
+	var vs []agentmock.Violation
+	for _, name := range create.Required {
+		if v, ok := patch[name]; !ok || v != nil {
+			continue
+		}
+		if _, shown := openapi.View(rs.response).Properties[name]; !shown {
+			continue // a request-only member (Diga's voice_id): its hook decides
+		}
+		if doc[name] == nil {
+			vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: []string{name}, Kind: agentmock.KindMissing,
+				Message: "Field required: it cannot be cleared, as every agent must have one"})
+		}
+	}
+	return vs
 }
 
 func (rs *resource) finish(doc, body map[string]any, manage hook) ([]byte, error) {

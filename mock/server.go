@@ -242,9 +242,9 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		return vs
 	}
 	sch := openapi.RequestSchema(route.Operation)
-	for _, path := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
+	for _, m := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
 		if !s.cfg.AllowUnknownFields {
-			vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindExtraForbidden, Message: "Extra inputs are not permitted"})
+			vs = append(vs, extraMember(agentmock.InBody, nil, m))
 		}
 	}
 	checked := body
@@ -392,4 +392,14 @@ func (s *Server) noRoute(c echo.Context, err error) error {
 		return s.send(c, nil, http.StatusMethodNotAllowed, s.errorBody(fail(http.StatusMethodNotAllowed, "Method Not Allowed")), true)
 	}
 	return s.send(c, nil, http.StatusNotFound, s.errorBody(fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)
+}
+
+// extraMember is the violation for a member the document does not declare,
+// naming the union variant it does not belong to, if any.
+func extraMember(in agentmock.Location, prefix []string, m openapi.Member) agentmock.Violation {
+	msg := "Extra inputs are not permitted"
+	if m.Variant != "" {
+		msg += fmt.Sprintf(": '%s' is not a field of the %s variant", m.Path[len(m.Path)-1], m.Variant)
+	}
+	return agentmock.Violation{In: in, Path: append(append([]string(nil), prefix...), m.Path...), Kind: agentmock.KindExtraForbidden, Message: msg}
 }

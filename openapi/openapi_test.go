@@ -109,7 +109,7 @@ func TestUnknownMembers(t *testing.T) {
 	spec := load(t, doc30)
 	thing := spec.Schema("Thing")
 	obj := decode(t, `{"zeta":"z","typo":1,"inner":{"c":2},"free":{"anything":1}}`)
-	assert.Equal(t, [][]string{{"inner", "c"}, {"typo"}}, spec.Unknown(thing, obj, false))
+	assert.Equal(t, []openapi.Member{{Path: []string{"inner", "c"}}, {Path: []string{"typo"}}}, spec.Unknown(thing, obj, false))
 	assert.Contains(t, obj, "typo", "without drop nothing changes")
 	spec.Unknown(thing, obj, true)
 	assert.NotContains(t, obj, "typo")

@@ -109,6 +109,54 @@ func Branch(sch *openapi3.Schema, obj map[string]any) *openapi3.Schema {
 	return nil
 }
 
+// Tag returns the member that tells a union's variants apart (the one every
+// variant pins to a single value, such as "provider") and each variant's
+// value for it, in document order. It returns "" for a schema that is not
+// such a union.
+func Tag(sch *openapi3.Schema) (string, []string) {
+	members := union(sch)
+	if len(members) < 2 {
+		return "", nil
+	}
+	pinned := func(m *openapi3.Schema, name string) (string, bool) {
+		if m == nil || m.Properties[name] == nil {
+			return "", false
+		}
+		p := View(m.Properties[name].Value)
+		if p == nil || len(p.Enum) != 1 {
+			return "", false
+		}
+		return fmt.Sprint(p.Enum[0]), true
+	}
+	first := View(members[0].Value)
+	if first == nil {
+		return "", nil
+	}
+candidates:
+	for _, name := range sortedKeys(first.Properties) {
+		values := make([]string, 0, len(members))
+		for _, r := range members {
+			v, ok := pinned(View(r.Value), name)
+			if !ok {
+				continue candidates
+			}
+			values = append(values, v)
+		}
+		return name, values
+	}
+	return "", nil
+}
+
+// Variant names the union member obj belongs to, as "provider 'azure'", or
+// "" when sch is not a tagged union or obj names no member.
+func Variant(sch *openapi3.Schema, obj map[string]any) string {
+	tag, _ := Tag(sch)
+	if tag == "" || Branch(sch, obj) == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s '%v'", tag, obj[tag])
+}
+
 func union(sch *openapi3.Schema) openapi3.SchemaRefs {
 	sch = View(sch)
 	if sch == nil {
@@ -191,15 +239,22 @@ func declaresMembers(sch *openapi3.Schema) bool {
 	return ap.Has == nil || !*ap.Has
 }
 
-// Unknown lists the members of v that sch does not declare, as paths. With
-// drop, it also deletes them from v.
-func (s *Spec) Unknown(sch *openapi3.Schema, v any, drop bool) [][]string {
-	var found [][]string
+// Member is a place in a JSON value. Variant names the union member the
+// enclosing object was read as, when it was read through a tagged union.
+type Member struct {
+	Path    []string
+	Variant string
+}
+
+// Unknown lists the members of v that sch does not declare. With drop, it
+// also deletes them from v.
+func (s *Spec) Unknown(sch *openapi3.Schema, v any, drop bool) []Member {
+	var found []Member
 	s.unknown(sch, v, nil, drop, &found)
 	return found
 }
 
-func (s *Spec) unknown(sch *openapi3.Schema, v any, path []string, drop bool, found *[][]string) {
+func (s *Spec) unknown(sch *openapi3.Schema, v any, path []string, drop bool, found *[]Member) {
 	if sch == nil {
 		return
 	}
@@ -216,11 +271,12 @@ func (s *Spec) unknown(sch *openapi3.Schema, v any, path []string, drop bool, fo
 			return
 		}
 		check := declaresMembers(view)
+		variant := Variant(sch, x)
 		for _, k := range sortedKeys(x) {
 			p, ok := view.Properties[k]
 			if !ok {
 				if check {
-					*found = append(*found, appendPath(path, k))
+					*found = append(*found, Member{Path: appendPath(path, k), Variant: variant})
 					if drop {
 						delete(x, k)
 					}

@@ -212,25 +212,52 @@ func (s *Spec) explainUnion(in agentmock.Location, path []string, sch *openapi3.
 	if sch == nil {
 		return false
 	}
-	target := View(sch)
+	target, variant := View(sch), ""
 	if target == sch || target == nil {
 		obj, ok := v.(map[string]any)
 		if !ok {
 			return false
 		}
 		if target = Branch(sch, obj); target == nil {
-			return false
+			return s.explainTag(in, path, sch, obj, out)
 		}
+		variant = Variant(sch, obj)
 	}
 	err := target.VisitJSON(v, s.validationOptions()...)
 	if err == nil {
 		return false
 	}
-	before := len(*out)
 	var sub []agentmock.Violation
 	s.collect(in, path, target, v, err, &sub)
+	for i := range sub {
+		if variant != "" && !strings.Contains(sub[i].Message, "variant") {
+			sub[i].Message += fmt.Sprintf(" (in the %s variant)", variant)
+		}
+	}
 	*out = append(*out, sub...)
-	return len(*out) > before
+	return len(sub) > 0
+}
+
+// explainTag reports a union value whose tag is missing or names no variant,
+// as pydantic does for discriminated unions.
+func (s *Spec) explainTag(in agentmock.Location, path []string, sch *openapi3.Schema, obj map[string]any, out *[]agentmock.Violation) bool {
+	tag, values := Tag(sch)
+	if tag == "" {
+		return false
+	}
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + v + "'"
+	}
+	got, ok := obj[tag]
+	if !ok || got == nil {
+		*out = append(*out, agentmock.Violation{In: in, Path: appendPath(path, tag), Kind: "union_tag_not_found",
+			Message: fmt.Sprintf("Unable to extract tag using discriminator '%s': expected one of %s", tag, strings.Join(quoted, ", "))})
+		return true
+	}
+	*out = append(*out, agentmock.Violation{In: in, Path: appendPath(path, tag), Kind: agentmock.KindUnion,
+		Message: fmt.Sprintf("Input tag '%v' found using '%s' does not match any of the expected tags: %s", got, tag, strings.Join(quoted, ", "))})
+	return true
 }
 
 func formatViolation(sch *openapi3.Schema, path []string, in agentmock.Location) (string, string, []string) {
