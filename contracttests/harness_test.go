@@ -8,6 +8,7 @@ package contracttests
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/agentmock/agentmock/agentmocktest"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,13 +86,48 @@ type client struct {
 	base   string
 	header string // "Authorization" (bearer) or "X-API-Key"
 	key    string
+	// spec, when known, is the served document: every response is checked
+	// against it here too, independently of the server's own check.
+	spec   *openapi.Spec
+	strict bool // the document is ours: every status must be declared
 }
 
 func (tg *target) diga(t *testing.T) client {
-	return client{t: t, base: tg.digaURL, header: "Authorization", key: tg.digaKey}
+	c := client{t: t, base: tg.digaURL, header: "Authorization", key: tg.digaKey}
+	if tg.srv != nil {
+		c.spec, c.strict = tg.srv.App.Diga.Spec(), tg.srv.App.Diga.StrictStatus()
+	}
+	return c
 }
+
 func (tg *target) itellico(t *testing.T) client {
-	return client{t: t, base: tg.itellicoURL, header: "X-API-Key", key: tg.itellicoKey}
+	c := client{t: t, base: tg.itellicoURL, header: "X-API-Key", key: tg.itellicoKey}
+	if tg.srv != nil {
+		c.spec, c.strict = tg.srv.App.Itellico.Spec(), tg.srv.App.Itellico.StrictStatus()
+	}
+	return c
+}
+
+// conforms checks a response against the served document, as sent.
+func (c client) conforms(req *http.Request, res *http.Response, raw []byte) {
+	c.t.Helper()
+	if c.spec == nil || res.StatusCode == http.StatusTemporaryRedirect {
+		return
+	}
+	route, err := c.spec.FindRoute(req)
+	if err != nil {
+		return // unknown routes are answered with the error schema, checked by the server
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: route.PathParams, Route: route.Route},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: c.strict, MultiError: true},
+	}
+	input.SetBodyBytes(raw)
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		c.t.Errorf("%s %s: %d response does not conform to the served document: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, truncate(raw))
+	}
 }
 
 func (c client) withKey(key string) client { c.key = key; return c }
@@ -137,6 +175,7 @@ func (c client) do(method, path string, body any, headers ...string) reply {
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(c.t, err)
+	c.conforms(res.Request, res, raw)
 	r := reply{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		require.NoError(c.t, json.Unmarshal(raw, &r.json), "body: %s", raw)
@@ -199,3 +238,5 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -29,6 +29,8 @@ func (d *diga) ErrorSchema() string { return "ErrorResponseSchema" }
 // RedirectSlashes: FastAPI's default redirect_slashes, which Diga keeps.
 func (d *diga) RedirectSlashes() bool { return true }
 
+func (d *diga) EmptyQueryIsNull() bool { return false }
+
 func (d *diga) Authenticate(r *http.Request) (principal, bool) {
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {

@@ -38,6 +38,8 @@ func (it *itellico) ErrorSchema() string { return "Error" }
 
 func (it *itellico) RedirectSlashes() bool { return false }
 
+func (it *itellico) EmptyQueryIsNull() bool { return true }
+
 func (it *itellico) Authenticate(r *http.Request) (principal, bool) {
 	return it.keys.lookup(r.Header.Get("X-API-Key"))
 }

@@ -32,6 +32,9 @@ type provider interface {
 	// RedirectSlashes answers a path that lacks (or has) the document's
 	// trailing slash with a 307 to the documented one, as FastAPI does.
 	RedirectSlashes() bool
+	// EmptyQueryIsNull treats "name=" as an absent parameter: the itellico
+	// SDKs encode a null query value that way.
+	EmptyQueryIsNull() bool
 	// Seed loads the provider's fixtures into an empty database.
 	Seed(ctx context.Context, s *Server) error
 }

@@ -115,6 +115,10 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 // Spec is the document the server serves.
 func (s *Server) Spec() *openapi.Spec { return s.spec }
 
+// StrictStatus reports whether responses must use statuses the document
+// declares (true for our own documents).
+func (s *Server) StrictStatus() bool { return s.cfg.StrictStatus }
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 func newUUID() string {
@@ -158,6 +162,9 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) 
 	body, err := s.readBody(r, route)
 	if err != nil {
 		return response{}, err
+	}
+	if s.prov.EmptyQueryIsNull() {
+		r = withoutEmptyQuery(r)
 	}
 	if vs := s.validate(r, route, body); len(vs) > 0 {
 		return response{}, invalid(vs...)
@@ -402,4 +409,31 @@ func extraMember(in agentmock.Location, prefix []string, m openapi.Member) agent
 		msg += fmt.Sprintf(": '%s' is not a field of the %s variant", m.Path[len(m.Path)-1], m.Variant)
 	}
 	return agentmock.Violation{In: in, Path: append(append([]string(nil), prefix...), m.Path...), Kind: agentmock.KindExtraForbidden, Message: msg}
+}
+
+// withoutEmptyQuery returns r without its empty query values, so that
+// validation and handlers see them as absent.
+func withoutEmptyQuery(r *http.Request) *http.Request {
+	if !strings.Contains(r.URL.RawQuery, "=&") && !strings.HasSuffix(r.URL.RawQuery, "=") {
+		return r
+	}
+	q := r.URL.Query()
+	for k, vs := range q {
+		kept := vs[:0]
+		for _, v := range vs {
+			if v != "" {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) == 0 {
+			delete(q, k)
+		} else {
+			q[k] = kept
+		}
+	}
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r2 := r.Clone(r.Context())
+	r2.URL = &u
+	return r2
 }

@@ -105,6 +105,22 @@ var quoted = regexp.MustCompile(`'([^']+)'`)
 var unsupportedProperty = regexp.MustCompile(`property "([^"]+)" is unsupported|'([^']+)'`)
 
 func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *openapi3.Schema, rootValue any, se *openapi3.SchemaError, out *[]agentmock.Violation) {
+	rel := se.JSONPointer()
+	path := append(append([]string(nil), prefix...), rel...)
+	field := se.SchemaField
+	// The 2020-12 validator (3.1 documents) reports no schema: find it by
+	// walking the failing value's path from the validated root.
+	sch := se.Schema
+	if sch == nil {
+		sch = schemaAt(root, rel)
+	}
+	// A failed union is explained by the variant the value names (or by its
+	// tag), never by every variant's complaints.
+	if se.SchemaField == "oneOf" || se.SchemaField == "anyOf" {
+		if s.explainUnion(in, path, sch, se.Value, out) {
+			return
+		}
+	}
 	// The 2020-12 validator (3.1 documents) nests every violation under one
 	// error that only groups them: report the causes instead. For a nullable
 	// union, the cause "not null" says nothing the other branch does not.
@@ -122,15 +138,6 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 			return
 		}
 	}
-	rel := se.JSONPointer()
-	path := append(append([]string(nil), prefix...), rel...)
-	sch := se.Schema
-	if sch == nil {
-		// The 2020-12 validator (3.1 documents) reports no schema: find it
-		// by walking the failing value's path from the validated root.
-		sch = schemaAt(root, rel)
-	}
-	field := se.SchemaField
 	add := func(kind, msg string, p []string) {
 		*out = append(*out, agentmock.Violation{In: in, Path: p, Kind: kind, Message: msg})
 	}
@@ -187,9 +194,6 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 	case "format":
 		add(formatViolation(sch, path, in))
 	case "anyOf", "oneOf", "allOf":
-		if s.explainUnion(in, path, sch, se.Value, out) {
-			return
-		}
 		add(agentmock.KindUnion, "Input does not match any of the allowed shapes", path)
 	default:
 		if m := unsupportedProperty.FindStringSubmatch(se.Reason); m != nil && strings.Contains(se.Reason, "unsupported") {
