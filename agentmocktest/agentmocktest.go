@@ -50,7 +50,10 @@ func WithDB(path string) Option { return func(o *mock.Options) { o.DB = path } }
 func WithDigaSpec(file string) Option { return func(o *mock.Options) { o.DigaSpec = file } }
 
 // WithClock fixes the time used for timestamps.
-func WithClock(now func() time.Time) Option { return func(o *mock.Options) { o.Now = now } }
+func WithClock(at time.Time) Option { return func(o *mock.Options) { o.Clock = at } }
+
+// WithSeed makes generated ids repeatable.
+func WithSeed(seed uint64) Option { return func(o *mock.Options) { o.Seed = seed } }
 
 // New starts both providers and stops them when the test ends.
 func New(t testing.TB, opts ...Option) *Server {

@@ -28,8 +28,11 @@ type Options struct {
 	// NoSync skips fsync: for throwaway databases.
 	NoSync bool
 	Logger *slog.Logger
-	Now    func() time.Time
-	NewID  func() string
+	// Seed makes generated ids (and generated example data) repeatable; 0
+	// means random.
+	Seed uint64
+	// Clock fixes the time used for timestamps when not zero.
+	Clock time.Time
 }
 
 // App is both providers' servers over one store.
@@ -78,8 +81,8 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 		AllowUnknownFields: o.AllowUnknownFields,
 		ValidateResponses:  !o.SkipResponseValidation,
 		Logger:             o.Logger,
-		Now:                o.Now,
-		NewID:              o.NewID,
+		Clock:              NewClock(o.Clock),
+		IDs:                NewIDs(o.Seed),
 		Seed:               empty,
 	}
 	a := &App{Store: st, Fixtures: fx}

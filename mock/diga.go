@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -166,8 +167,13 @@ func (d *diga) Handlers(s *Server) map[string]handlerFunc {
 
 func byProject(req *request) string { return req.tenant }
 
+// Collections lists what Diga keeps, for reset and snapshots.
+func (d *diga) Collections() []string {
+	return []string{collDigaAgents, collDigaVersions, collDigaVoices, collDigaKB, collDigaPaths, collDigaIntegs, collDigaTools, collDigaCallTools}
+}
+
 // Seed loads the catalogue, the per-project references and the sample agents.
-func (d *diga) Seed(ctx context.Context, s *Server) error {
+func (d *diga) Seed(tx *store.Tx, s *Server) error {
 	put := func(coll, tenant string, items []json.RawMessage) error {
 		for _, raw := range items {
 			var head struct {
@@ -176,7 +182,7 @@ func (d *diga) Seed(ctx context.Context, s *Server) error {
 			if err := json.Unmarshal(raw, &head); err != nil || head.ID == "" {
 				return fmt.Errorf("%s: an item has no id", coll)
 			}
-			if _, err := s.store.Create(ctx, coll, tenant, head.ID, raw); err != nil {
+			if _, err := tx.Create(coll, tenant, head.ID, raw); err != nil {
 				return err
 			}
 		}
@@ -192,8 +198,8 @@ func (d *diga) Seed(ctx context.Context, s *Server) error {
 		coll  string
 		items map[string][]json.RawMessage
 	}{{collDigaKB, d.fx.KnowledgeBases}, {collDigaPaths, d.fx.Paths}, {collDigaIntegs, d.fx.Integrations}, {collDigaTools, d.fx.IntegrationTools}} {
-		for owner, items := range group.items {
-			if err := put(group.coll, owner, items); err != nil {
+		for _, owner := range sortedOwners(group.items) {
+			if err := put(group.coll, owner, group.items[owner]); err != nil {
 				return err
 			}
 		}
@@ -202,19 +208,11 @@ func (d *diga) Seed(ctx context.Context, s *Server) error {
 		return nil
 	}
 	for _, a := range d.fx.Agents {
-		v, err := decodeJSON(a.Body)
-		body, ok := v.(map[string]any)
-		if err != nil || !ok {
-			return fmt.Errorf("agent %s: body is not a JSON object", a.ID)
-		}
-		created, err := time.Parse(time.RFC3339, a.Created)
+		body, created, err := fixtureAgent(s, d.agents, a)
 		if err != nil {
-			return fmt.Errorf("agent %s: created: %w", a.ID, err)
+			return err
 		}
-		if vs := s.spec.Check(agentmock.InBody, d.agents.create, body, true); len(vs) > 0 {
-			return fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
-		}
-		if _, err := d.insertAgent(ctx, s, a.Tenant, a.ID, body, created, false); err != nil {
+		if _, err := d.insertAgent(tx, s, a.Tenant, a.ID, body, created, false); err != nil {
 			return fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 	}
@@ -223,7 +221,11 @@ func (d *diga) Seed(ctx context.Context, s *Server) error {
 
 // resolve turns the references a request names into what the response shows,
 // and rejects references to things the project does not have.
-func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body map[string]any) error {
+func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[string]any) error {
+	exists := func(coll, tenant, id string) bool {
+		_, err := tx.Get(coll, tenant, id)
+		return err == nil
+	}
 	var vs []agentmock.Violation
 	bad := func(path []string, msg string) {
 		vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindValue, Message: msg})
@@ -232,7 +234,7 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 	if v, ok := body["voice_id"]; ok {
 		delete(doc, "voice_id")
 		id, _ := v.(string)
-		switch rec, err := s.store.Get(ctx, collDigaVoices, globalTenant, id); {
+		switch rec, err := tx.Get(collDigaVoices, globalTenant, id); {
 		case v == nil:
 			bad([]string{"voice_id"}, "Value error, an agent must have a voice: voice_id cannot be null")
 		case errors.Is(err, store.ErrNotFound):
@@ -256,19 +258,19 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 	}
 	if ids, ok := changed("knowledge_base_ids").([]any); ok {
 		for i, v := range ids {
-			if id, _ := v.(string); !s.exists(ctx, collDigaKB, tenant, id) {
+			if id, _ := v.(string); !exists(collDigaKB, tenant, id) {
 				bad([]string{"knowledge_base_ids", fmt.Sprint(i)}, fmt.Sprintf("Value error, knowledge base %s does not exist in this project", id))
 			}
 		}
 	}
-	if id, ok := changed("conversational_path_id").(string); ok && !s.exists(ctx, collDigaPaths, tenant, id) {
+	if id, ok := changed("conversational_path_id").(string); ok && !exists(collDigaPaths, tenant, id) {
 		bad([]string{"conversational_path_id"}, fmt.Sprintf("Value error, conversational path %s does not exist in this project", id))
 	}
 	if items, ok := changed("integrations").([]any); ok {
 		for i, item := range items {
 			m, _ := item.(map[string]any)
 			id, _ := m["integration_id"].(string)
-			rec, err := s.store.Get(ctx, collDigaIntegs, tenant, id)
+			rec, err := tx.Get(collDigaIntegs, tenant, id)
 			if err != nil {
 				bad([]string{"integrations", fmt.Sprint(i), "integration_id"}, fmt.Sprintf("Value error, integration %s does not exist in this project", id))
 				continue
@@ -280,7 +282,7 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 			m["integration_name"] = integ.Name
 			tools, _ := m["tool_ids"].([]any)
 			for j, t := range tools {
-				if tid, _ := t.(string); !s.exists(ctx, collDigaTools, id, tid) {
+				if tid, _ := t.(string); !exists(collDigaTools, id, tid) {
 					bad([]string{"integrations", fmt.Sprint(i), "tool_ids", fmt.Sprint(j)}, fmt.Sprintf("Value error, tool %s does not belong to integration %s", tid, id))
 				}
 			}
@@ -293,7 +295,7 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 			if !ok {
 				continue // later documents embed typed call tools instead of references
 			}
-			rec, err := s.store.Get(ctx, collDigaCallTools, globalTenant, id)
+			rec, err := tx.Get(collDigaCallTools, globalTenant, id)
 			if err != nil {
 				bad([]string{"call_tools", fmt.Sprint(i), "call_tool_id"}, fmt.Sprintf("Value error, call tool %s does not exist", id))
 				continue
@@ -314,6 +316,33 @@ func (d *diga) resolve(ctx context.Context, s *Server, tenant string, doc, body 
 func (s *Server) exists(ctx context.Context, coll, tenant, id string) bool {
 	_, err := s.store.Get(ctx, coll, tenant, id)
 	return err == nil
+}
+
+func sortedOwners(m map[string][]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// fixtureAgent reads a fixture agent's body and creation time, checking the
+// body against the create request like any client's.
+func fixtureAgent(s *Server, rs *resource, a fixtures.Agent) (map[string]any, time.Time, error) {
+	v, err := decodeJSON(a.Body)
+	body, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, time.Time{}, fmt.Errorf("agent %s: body is not a JSON object", a.ID)
+	}
+	created, err := time.Parse(time.RFC3339, a.Created)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("agent %s: created: %w", a.ID, err)
+	}
+	if vs := s.spec.Check(agentmock.InBody, rs.create, body, true); len(vs) > 0 {
+		return nil, time.Time{}, fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
+	}
+	return body, created, nil
 }
 
 func (d *diga) getVoice(s *Server) handlerFunc {

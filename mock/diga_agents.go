@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,7 +58,7 @@ func (d *diga) edit(s *Server, doc []byte, fn func(map[string]any)) ([]byte, err
 // snapshot makes a launched version from the draft.
 func (d *diga) snapshot(s *Server, draft []byte, number int, name any, named bool, now time.Time) ([]byte, error) {
 	return d.edit(s, draft, func(m map[string]any) {
-		m["version_id"] = s.cfg.NewID()
+		m["version_id"] = s.newID()
 		m["version_number"] = number
 		m["is_draft"], m["is_published"] = false, false
 		m["version_created_at"], m["modified_at"] = timestamp(now), timestamp(now)
@@ -73,7 +72,11 @@ func (d *diga) createAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		body, _ := req.body.(map[string]any)
 		draftOnly := req.http.URL.Query().Get("is_draft") == "true"
-		doc, err := d.insertAgent(req.ctx, s, req.tenant, s.cfg.NewID(), body, s.now(), draftOnly)
+		var doc []byte
+		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+			doc, err = d.insertAgent(tx, s, req.tenant, s.newID(), body, s.now(), draftOnly)
+			return err
+		})
 		if err != nil {
 			return response{}, err
 		}
@@ -83,7 +86,7 @@ func (d *diga) createAgent(s *Server) handlerFunc {
 
 // insertAgent stores a new agent: its draft and, unless draftOnly, version
 // 1. It returns version 1, or the draft when there is no version.
-func (d *diga) insertAgent(ctx context.Context, s *Server, tenant, id string, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
+func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant, id string, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
 	next := 2
 	if draftOnly {
 		next = 1
@@ -92,42 +95,46 @@ func (d *diga) insertAgent(ctx context.Context, s *Server, tenant, id string, bo
 		ts := timestamp(now)
 		doc["agent_id"] = id
 		doc["created_at"], doc["modified_at"], doc["version_created_at"] = ts, ts, ts
-		doc["version_id"] = s.cfg.NewID()
+		doc["version_id"] = s.newID()
 		doc["version_number"] = next
 		doc["is_draft"], doc["is_published"] = true, false
-		return d.resolve(ctx, s, tenant, doc, body)
+		return d.resolve(tx, s, tenant, doc, body)
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := draft
-	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Create(collDigaAgents, tenant, id, draft); err != nil {
-			return err
-		}
-		if draftOnly {
-			return nil
-		}
-		v1, err := d.snapshot(s, draft, 1, nil, false, now)
-		if err != nil {
-			return err
-		}
-		out = v1
-		_, err = tx.Create(collDigaVersions, versionsOf(tenant, id), readRow(v1).VersionID, v1)
-		return err
-	})
-	return out, err
+	if _, err := tx.Create(collDigaAgents, tenant, id, draft); err != nil {
+		return nil, err
+	}
+	if draftOnly {
+		return draft, nil
+	}
+	v1, err := d.snapshot(s, draft, 1, nil, false, now)
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.Create(collDigaVersions, versionsOf(tenant, id), readRow(v1).VersionID, v1)
+	return v1, err
 }
 
 func (d *diga) patchAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		id := req.route.PathParams[pathParam(req.route)]
 		patch, _ := req.body.(map[string]any)
-		rec, err := s.store.Update(req.ctx, collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
-			return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
+		var doc []byte
+		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+			rec, err := tx.Get(collDigaAgents, req.tenant, id)
+			if err != nil {
+				return err
+			}
+			doc, err = d.agents.merge(rec.Doc, patch, func(doc, body map[string]any) error {
 				doc["modified_at"] = timestamp(s.now())
-				return d.resolve(req.ctx, s, req.tenant, doc, body)
+				return d.resolve(tx, s, req.tenant, doc, body)
 			})
+			if err != nil {
+				return err
+			}
+			return tx.Put(collDigaAgents, req.tenant, id, rec.Meta, doc)
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			return response{}, agentNotFound(id)
@@ -135,7 +142,7 @@ func (d *diga) patchAgent(s *Server) handlerFunc {
 		if err != nil {
 			return response{}, err
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(doc)}, nil
 	}
 }
 

@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,31 +121,26 @@ func (it *itellico) Handlers(s *Server) map[string]handlerFunc {
 	return h
 }
 
-func (it *itellico) Seed(ctx context.Context, s *Server) error {
+// Collections lists what itellico keeps, for reset and snapshots.
+func (it *itellico) Collections() []string { return []string{collItlAgents} }
+
+func (it *itellico) Seed(tx *store.Tx, s *Server) error {
 	if it.agents == nil {
 		return nil
 	}
 	for _, a := range it.fx.Agents {
-		v, err := decodeJSON(a.Body)
-		body, ok := v.(map[string]any)
-		if err != nil || !ok {
-			return fmt.Errorf("agent %s: body is not a JSON object", a.ID)
-		}
-		created, err := time.Parse(time.RFC3339, a.Created)
+		body, created, err := fixtureAgent(s, it.agents, a)
 		if err != nil {
-			return fmt.Errorf("agent %s: created: %w", a.ID, err)
+			return err
 		}
-		if vs := s.spec.Check(agentmock.InBody, it.agents.create, body, true); len(vs) > 0 {
-			return fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
-		}
-		if _, err := it.insertAgent(ctx, s, a.Tenant, a.ID, body, created); err != nil {
+		if _, err := it.insertAgent(tx, s, a.Tenant, a.ID, body, created); err != nil {
 			return fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 	}
 	return nil
 }
 
-func (it *itellico) insertAgent(ctx context.Context, s *Server, tenant, id string, body map[string]any, now time.Time) (store.Record, error) {
+func (it *itellico) insertAgent(tx *store.Tx, s *Server, tenant, id string, body map[string]any, now time.Time) (store.Record, error) {
 	doc, err := it.agents.build(body, func(doc, _ map[string]any) error {
 		doc["id"], doc["account_id"] = id, tenant
 		doc["created"], doc["modified"] = timestamp(now), timestamp(now)
@@ -155,13 +149,17 @@ func (it *itellico) insertAgent(ctx context.Context, s *Server, tenant, id strin
 	if err != nil {
 		return store.Record{}, err
 	}
-	return s.store.Create(ctx, collItlAgents, tenant, id, doc)
+	return tx.Create(collItlAgents, tenant, id, doc)
 }
 
 func (it *itellico) createAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		body, _ := req.body.(map[string]any)
-		rec, err := it.insertAgent(req.ctx, s, req.tenant, s.cfg.NewID(), body, s.now())
+		var rec store.Record
+		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+			rec, err = it.insertAgent(tx, s, req.tenant, s.newID(), body, s.now())
+			return err
+		})
 		if err != nil {
 			return response{}, err
 		}

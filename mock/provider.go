@@ -1,12 +1,12 @@
 package mock
 
 import (
-	"context"
 	"crypto/subtle"
 	"net/http"
 
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
 )
 
 // provider adapts the spec-driven engine to one vendor: how a caller proves
@@ -35,8 +35,10 @@ type provider interface {
 	// EmptyQueryIsNull treats "name=" as an absent parameter: the itellico
 	// SDKs encode a null query value that way.
 	EmptyQueryIsNull() bool
-	// Seed loads the provider's fixtures into an empty database.
-	Seed(ctx context.Context, s *Server) error
+	// Collections lists the store collections the provider keeps.
+	Collections() []string
+	// Seed loads the provider's fixtures, in the caller's transaction.
+	Seed(tx *store.Tx, s *Server) error
 }
 
 // principal is who a request acts as: a tenant, and the permissions its key

@@ -43,10 +43,10 @@ type Config struct {
 	// declare. Right for our own documents; vendor documents declare too few.
 	StrictStatus bool
 	Logger       *slog.Logger
-	// Now is the clock used for timestamps; nil means time.Now.
-	Now func() time.Time
-	// NewID makes resource ids; nil means random UUIDv4s.
-	NewID func() string
+	// Clock is the time used for timestamps; nil means the real time.
+	Clock *Clock
+	// IDs makes resource ids; nil means random UUIDv4s.
+	IDs *IDs
 	// Seed loads the fixtures; the caller sets it when the database is new.
 	Seed bool
 }
@@ -95,16 +95,16 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = NewClock(time.Time{})
 	}
-	if cfg.NewID == nil {
-		cfg.NewID = newUUID
+	if cfg.IDs == nil {
+		cfg.IDs = NewIDs(0)
 	}
 	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name())}
 	s.handlers = p.Handlers(s)
 	if cfg.Seed {
-		if err := p.Seed(ctx, s); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return p.Seed(tx, s) }); err != nil {
 			return nil, fmt.Errorf("mock: %s fixtures: %w", p.Name(), err)
 		}
 	}
@@ -131,7 +131,9 @@ func newUUID() string {
 
 // now is the server's clock in UTC, at the microsecond precision the vendors'
 // Python backends store.
-func (s *Server) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+func (s *Server) now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+func (s *Server) newID() string { return s.cfg.IDs.New() }
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999Z07:00") }
 
