@@ -33,6 +33,10 @@ type Options struct {
 	Seed uint64
 	// Clock fixes the time used for timestamps when not zero.
 	Clock time.Time
+	// NoControl turns the /_mock/ control API off.
+	NoControl bool
+	// JournalSize bounds each provider's request journal (0: 1000).
+	JournalSize int
 }
 
 // App is both providers' servers over one store.
@@ -83,6 +87,9 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 		Logger:             o.Logger,
 		Clock:              NewClock(o.Clock),
 		IDs:                NewIDs(o.Seed),
+		GenerationSeed:     o.Seed,
+		NoControl:          o.NoControl,
+		JournalSize:        o.JournalSize,
 		Seed:               empty,
 	}
 	a := &App{Store: st, Fixtures: fx}

@@ -17,6 +17,8 @@ type apiError struct {
 	Detail     string
 	Violations []agentmock.Violation
 	Header     http.Header
+	// forced marks a status the caller asked for (Prefer, a fault rule).
+	forced bool
 }
 
 func (e *apiError) Error() string {

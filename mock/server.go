@@ -49,6 +49,12 @@ type Config struct {
 	IDs *IDs
 	// Seed loads the fixtures; the caller sets it when the database is new.
 	Seed bool
+	// NoControl turns the /_mock/ control API off.
+	NoControl bool
+	// JournalSize bounds the request journal; 0 means DefaultJournalSize.
+	JournalSize int
+	// GenerationSeed makes generated example data repeatable; 0: random.
+	GenerationSeed uint64
 }
 
 // Server serves one provider on one document. It is an http.Handler.
@@ -60,6 +66,11 @@ type Server struct {
 	log      *slog.Logger
 	echo     *echo.Echo
 	handlers map[string]handlerFunc
+
+	journal *journal
+	faults  *faults
+	control *Server // nil when the control API is off, and for the control server itself
+	gen     *lockedRand
 }
 
 // request is what a handler gets: a routed, authenticated, validated call.
@@ -70,6 +81,8 @@ type request struct {
 	tenant string
 	// body is the decoded JSON body (json.Number for numbers), or nil.
 	body any
+	// raw is the body as sent.
+	raw []byte
 }
 
 // response is what a handler answers. body is encoded with the schema the
@@ -101,8 +114,26 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	if cfg.IDs == nil {
 		cfg.IDs = NewIDs(0)
 	}
-	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name())}
+	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name()), gen: newLockedRand(cfg.GenerationSeed)}
 	s.handlers = p.Handlers(s)
+	if _, isControl := p.(*control); !isControl {
+		s.journal, s.faults = newJournal(cfg.JournalSize), &faults{}
+		if !cfg.NoControl {
+			doc, err := openapi.Embedded("control")
+			if err != nil {
+				return nil, err
+			}
+			cspec, err := openapi.Load(ctx, doc)
+			if err != nil {
+				return nil, fmt.Errorf("mock: control document: %w", err)
+			}
+			ccfg := cfg
+			ccfg.Seed, ccfg.StrictStatus = false, true
+			if s.control, err = newServer(ctx, cspec, st, &control{p: s}, ccfg); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if cfg.Seed {
 		if err := st.Write(ctx, func(tx *store.Tx) error { return p.Seed(tx, s) }); err != nil {
 			return nil, fmt.Errorf("mock: %s fixtures: %w", p.Name(), err)
@@ -119,7 +150,52 @@ func (s *Server) Spec() *openapi.Spec { return s.spec }
 // declares (true for our own documents).
 func (s *Server) StrictStatus() bool { return s.cfg.StrictStatus }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP serves the provider's API, and the control API under /_mock/,
+// journaling every provider call.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.control != nil && strings.HasPrefix(r.URL.Path, "/_mock/") {
+		s.control.echo.ServeHTTP(w, r)
+		return
+	}
+	if s.journal == nil {
+		s.echo.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	tr := &trace{}
+	rec := &recorder{ResponseWriter: w}
+	body := &cappedBody{r: r.Body, c: r.Body}
+	r.Body = body
+	r = r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
+	s.echo.ServeHTTP(rec, r)
+
+	e := entry{
+		Time:           journalTime(start),
+		Method:         r.Method,
+		Path:           r.URL.Path,
+		Query:          r.URL.RawQuery,
+		Status:         rec.status,
+		LatencyMS:      float64(time.Since(start).Microseconds()) / 1000,
+		Valid:          len(tr.violations) == 0,
+		Violations:     []violationOut{},
+		RequestHeaders: maskHeaders(r.Header),
+		RequestBody:    maskBody(body.kept),
+		ResponseBody:   string(rec.body),
+		Truncated:      body.more || rec.truncated,
+		Fault:          tr.fault,
+		Nearest:        tr.nearest,
+	}
+	if tr.route != nil {
+		e.OperationID, e.PathTemplate = tr.route.Operation.OperationID, tr.route.Path
+	}
+	for _, v := range tr.violations {
+		e.Violations = append(e.Violations, violationOut{Field: v.Field(), Message: v.Message, Type: v.Kind})
+	}
+	if rec.hijacked && e.Status == 0 {
+		e.Status = 0 // the connection was broken on purpose: no status reached the client
+	}
+	s.journal.add(e)
+}
 
 func newUUID() string {
 	var b [16]byte
@@ -140,7 +216,24 @@ func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.
 // handle is the whole pipeline for a documented API call.
 func (s *Server) handle(c echo.Context) error {
 	r := c.Request()
+	tr := traceOf(r)
 	route, err := s.spec.FindRoute(r)
+	if err == nil {
+		tr.route = route
+	}
+	if s.faults != nil {
+		if fi := s.faults.fire(r, route); fi != nil {
+			tr.fault = fi.rule
+			wait(r.Context(), fi.delay)
+			if fi.fault != "" {
+				return breakConnection(c.Response().Writer, fi.fault)
+			}
+			if fi.err != nil {
+				fi.err.forced = true
+				return s.writeError(c, route, fi.err)
+			}
+		}
+	}
 	if err != nil {
 		return s.noRoute(c, err)
 	}
@@ -161,7 +254,7 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	body, err := s.readBody(r, route)
+	raw, body, err := s.readBody(r, route)
 	if err != nil {
 		return response{}, err
 	}
@@ -171,48 +264,54 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) 
 	if vs := s.validate(r, route, body); len(vs) > 0 {
 		return response{}, invalid(vs...)
 	}
+	req := &request{ctx: ctx, http: r, route: route, tenant: tenant, body: body, raw: raw}
+	if pref, ok := preferOf(r); ok {
+		// Prism's Prefer: an answer chosen by the caller, never a change of
+		// state.
+		return s.preferred(req, pref)
+	}
 	h := s.handlers[route.Key]
 	if h == nil {
-		return response{}, fail(http.StatusNotImplemented, "agentmock has no behaviour for "+route.Key)
+		return s.example(req, openapi.SuccessStatus(route.Operation), "", false)
 	}
-	return h(&request{ctx: ctx, http: r, route: route, tenant: tenant, body: body})
+	return h(req)
 }
 
 // readBody enforces the size limit and content type, and decodes JSON once.
-func (s *Server) readBody(r *http.Request, route *openapi.Route) (any, error) {
+func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, error) {
 	if r.ContentLength > MaxBodyBytes {
-		return nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+		return nil, nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, fail(http.StatusBadRequest, "Could not read the request body")
+		return nil, nil, fail(http.StatusBadRequest, "Could not read the request body")
 	}
 	if len(data) > MaxBodyBytes {
-		return nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+		return nil, nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
 	}
 	rb := route.Operation.RequestBody
+	missing := invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
 	if len(bytes.TrimSpace(data)) == 0 {
 		if rb != nil && rb.Value != nil && rb.Value.Required {
-			return nil, invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+			return nil, nil, missing
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if rb == nil || rb.Value == nil {
-		return nil, nil // a body the operation does not take is ignored, as FastAPI does
+		return nil, nil, nil // a body the operation does not take is ignored, as FastAPI does
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, fail(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return nil, nil, fail(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 	}
 	v, err := decodeJSON(data)
 	if err != nil {
-		return nil, s.prov.Malformed(err)
+		return nil, nil, s.prov.Malformed(err)
 	}
 	if v == nil && rb.Value.Required {
-		// A JSON null is no body at all.
-		return nil, invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+		return nil, nil, missing // a JSON null is no body at all
 	}
-	return v, nil
+	return data, v, nil
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers exact.
@@ -326,6 +425,12 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		e = fail(http.StatusInternalServerError, "Error: Internal Server Error")
 	}
+	traceOf(c.Request()).violations = e.Violations
+	if e.forced && (route == nil || openapi.ResponseSchema(route.Operation, e.Status) == nil) {
+		// A status the caller asked for (Prefer, a fault) that the operation
+		// does not declare still gets the provider's error body.
+		route = nil
+	}
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			c.Response().Header().Add(k, v)
@@ -392,6 +497,9 @@ func (s *Server) slashTwin(r *http.Request) string {
 // with other methods, 404 otherwise.
 func (s *Server) noRoute(c echo.Context, err error) error {
 	r := c.Request()
+	if errors.Is(err, openapi.ErrNoRoute) {
+		traceOf(r).nearest = nearest(s.spec, r.Method, r.URL.Path)
+	}
 	if errors.Is(err, openapi.ErrNoRoute) && s.prov.RedirectSlashes() {
 		if to := s.slashTwin(r); to != "" {
 			return c.Redirect(http.StatusTemporaryRedirect, to)

@@ -20,11 +20,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed diga.yaml itellico.yaml
+//go:embed diga.yaml itellico.yaml control.yaml
 var documents embed.FS
 
-// Embedded returns one of the documents compiled into the binary: "diga" or
-// "itellico".
+// Embedded returns one of the documents compiled into the binary: "diga",
+// "itellico", or "control" (agentmock's own control API).
 func Embedded(name string) ([]byte, error) {
 	data, err := documents.ReadFile(name + ".yaml")
 	if err != nil {

@@ -202,6 +202,53 @@ func (t *Tx) DeleteTenant(coll, tenant string) error {
 	return b.DeleteBucket([]byte(tenant))
 }
 
+// DeleteCollection removes a collection and everything in it.
+func (t *Tx) DeleteCollection(coll string) error {
+	if t.tx.Bucket([]byte(coll)) == nil {
+		return nil
+	}
+	return t.tx.DeleteBucket([]byte(coll))
+}
+
+// Dump returns every record of a collection, by tenant, in creation order.
+func (t *Tx) Dump(coll string) (map[string][]Record, error) {
+	out := map[string][]Record{}
+	b := t.tx.Bucket([]byte(coll))
+	if b == nil {
+		return out, nil
+	}
+	err := b.ForEachBucket(func(tenant []byte) error {
+		page, err := list(b.Bucket(tenant), Query{})
+		if err != nil {
+			return err
+		}
+		out[string(tenant)] = page.Records
+		return nil
+	})
+	return out, err
+}
+
+// Load replaces a collection with the given records, created in the order
+// given so that creation order survives a dump and load.
+func (t *Tx) Load(coll string, tenants map[string][]Record) error {
+	if err := t.DeleteCollection(coll); err != nil {
+		return err
+	}
+	for tenant, recs := range tenants {
+		for _, r := range recs {
+			if _, err := t.Create(coll, tenant, r.ID, r.Doc); err != nil {
+				return err
+			}
+			if r.Meta != (Meta{}) {
+				if err := t.Put(coll, tenant, r.ID, r.Meta, r.Doc); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // List runs a Query.
 func (t *Tx) List(coll, tenant string, q Query) (Page, error) {
 	b, err := tenantBucket(t.tx, coll, tenant, false)

@@ -185,3 +185,31 @@ func TestEmpty(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, empty)
 }
+
+func TestDumpLoadKeepsOrderAndMeta(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	want := seed(t, s, "t1", 5)
+	seed(t, s, "t2", 2)
+	_, err := s.Update(ctx, "c", "t1", want[2], func(doc []byte, m *store.Meta) ([]byte, error) {
+		m.Archived = true
+		return doc, nil
+	})
+	require.NoError(t, err)
+	var dump map[string][]store.Record
+	require.NoError(t, s.View(ctx, func(tx *store.Tx) (err error) {
+		dump, err = tx.Dump("c")
+		return err
+	}))
+	require.Len(t, dump["t1"], 5)
+	require.NoError(t, s.Write(ctx, func(tx *store.Tx) error { return tx.DeleteCollection("c") }))
+	_, err = s.Get(ctx, "c", "t1", want[0])
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	require.NoError(t, s.Write(ctx, func(tx *store.Tx) error { return tx.Load("c", dump) }))
+	p, err := s.List(ctx, "c", "t1", store.Query{})
+	require.NoError(t, err)
+	assert.Equal(t, want, ids(p))
+	assert.True(t, p.Records[2].Archived)
+	assert.JSONEq(t, `{"n":2}`, string(p.Records[2].Doc))
+}

@@ -42,6 +42,10 @@ type options struct {
 	validateResponses      bool
 	fsync                  bool
 	logFormat              string
+	control                bool
+	journalSize            int
+	seed                   uint64
+	clock                  string
 }
 
 // flags binds every option to a flag whose default comes from its
@@ -72,6 +76,20 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	boolean(&o.validateResponses, "validate-responses", "AGENTMOCK_VALIDATE_RESPONSES", true, "check every response against the document; a mismatch becomes a 500")
 	boolean(&o.fsync, "fsync", "AGENTMOCK_FSYNC", true, "fsync every commit; false is for throwaway CI databases")
 	str(&o.logFormat, "log-format", "AGENTMOCK_LOG_FORMAT", "text", "log format: text or json")
+	boolean(&o.control, "control", "AGENTMOCK_CONTROL", true, "serve the control API under /_mock/ on each port")
+	integer := func(p *int, name, env string, def int, usage string) {
+		if v, err := strconv.Atoi(getenv(env)); err == nil {
+			def = v
+		}
+		fs.IntVar(p, name, def, usage+" (env "+env+")")
+	}
+	integer(&o.journalSize, "journal-size", "AGENTMOCK_JOURNAL_SIZE", 1000, "requests each provider's journal keeps")
+	seed := uint64(0)
+	if v, err := strconv.ParseUint(getenv("AGENTMOCK_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	fs.Uint64Var(&o.seed, "seed", seed, "make generated ids and example data repeatable; 0 is random (env AGENTMOCK_SEED)")
+	str(&o.clock, "clock", "AGENTMOCK_CLOCK", "", "fix the time used for timestamps, e.g. 2025-01-01T00:00:00Z")
 	return fs, o
 }
 
@@ -96,6 +114,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 	}
 	log := slog.New(handler)
+	var clock time.Time
+	if o.clock != "" {
+		var err error
+		if clock, err = time.Parse(time.RFC3339, o.clock); err != nil {
+			return fmt.Errorf("--clock must be an RFC 3339 time such as 2025-01-01T00:00:00Z: %w", err)
+		}
+	}
+	if o.journalSize < 1 {
+		return fmt.Errorf("--journal-size must be at least 1, not %d", o.journalSize)
+	}
 
 	a, err := mock.Open(ctx, mock.Options{
 		DB:                     o.db,
@@ -106,6 +134,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		SkipResponseValidation: !o.validateResponses,
 		NoSync:                 !o.fsync,
 		Logger:                 log,
+		Seed:                   o.seed,
+		Clock:                  clock,
+		NoControl:              !o.control,
+		JournalSize:            o.journalSize,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,277 @@
+package mock
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/openapi"
+)
+
+// bodyCap bounds the request and response bodies a journal entry keeps.
+const bodyCap = 16 << 10
+
+// DefaultJournalSize is how many requests the journal keeps by default.
+const DefaultJournalSize = 1000
+
+// entry is one journaled request, shaped as the control document's Entry.
+type entry struct {
+	ID             uint64            `json:"id"`
+	Time           string            `json:"time"`
+	Method         string            `json:"method"`
+	Path           string            `json:"path"`
+	Query          string            `json:"query,omitempty"`
+	OperationID    string            `json:"operation_id,omitempty"`
+	PathTemplate   string            `json:"path_template,omitempty"`
+	Status         int               `json:"status"`
+	LatencyMS      float64           `json:"latency_ms"`
+	Valid          bool              `json:"valid"`
+	Violations     []violationOut    `json:"violations"`
+	RequestHeaders map[string]string `json:"request_headers,omitempty"`
+	RequestBody    string            `json:"request_body,omitempty"`
+	ResponseBody   string            `json:"response_body,omitempty"`
+	Truncated      bool              `json:"truncated,omitempty"`
+	Fault          string            `json:"fault,omitempty"`
+	Nearest        []string          `json:"nearest_operations,omitempty"`
+}
+
+type violationOut struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Type    string `json:"type"`
+}
+
+// journal is a bounded ring of recent requests: memory stays flat however
+// long a test suite runs.
+type journal struct {
+	mu      sync.Mutex
+	entries []entry // ring of len cap(entries) once full
+	next    int     // where the next entry goes
+	size    int
+	seq     uint64
+}
+
+func newJournal(size int) *journal {
+	if size <= 0 {
+		size = DefaultJournalSize
+	}
+	return &journal{size: size}
+}
+
+func (j *journal) add(e entry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	e.ID = j.seq
+	if len(j.entries) < j.size {
+		j.entries = append(j.entries, e)
+		return
+	}
+	j.entries[j.next] = e
+	j.next = (j.next + 1) % j.size
+}
+
+func (j *journal) clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries, j.next = nil, 0
+}
+
+// filter selects journal entries; zero fields match anything.
+type filter struct {
+	method, path, operation string
+	status                  int
+	invalid                 *bool
+}
+
+func (f filter) match(e *entry) bool {
+	switch {
+	case f.method != "" && !strings.EqualFold(f.method, e.Method):
+		return false
+	case f.path != "" && f.path != e.Path && f.path != e.PathTemplate:
+		return false
+	case f.operation != "" && f.operation != e.OperationID:
+		return false
+	case f.status != 0 && f.status != e.Status:
+		return false
+	case f.invalid != nil && *f.invalid == e.Valid:
+		return false
+	}
+	return true
+}
+
+// query returns how many entries match and up to limit of them, newest first.
+func (j *journal) query(f filter, limit int) (int, []entry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := len(j.entries)
+	count, out := 0, []entry{}
+	for i := range n {
+		// newest first: the slot just before next, walking back
+		e := &j.entries[(j.next-1-i+2*n)%n]
+		if !f.match(e) {
+			continue
+		}
+		count++
+		if limit <= 0 || len(out) < limit {
+			out = append(out, *e)
+		}
+	}
+	return count, out
+}
+
+// trace is what the pipeline learns about a request, for its journal entry.
+type trace struct {
+	route      *openapi.Route
+	violations []agentmock.Violation
+	fault      string
+	nearest    []string
+}
+
+type traceKey struct{}
+
+func traceOf(r *http.Request) *trace {
+	if t, ok := r.Context().Value(traceKey{}).(*trace); ok {
+		return t
+	}
+	return &trace{}
+}
+
+// recorder keeps the status and the first bodyCap bytes of a response, and
+// lets faults take over the connection.
+type recorder struct {
+	http.ResponseWriter
+	status    int
+	body      []byte
+	truncated bool
+	hijacked  bool
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	room := bodyCap - len(w.body)
+	if room < len(p) {
+		w.truncated = true
+	}
+	w.body = append(w.body, p[:max(0, min(room, len(p)))]...)
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over")
+	}
+	w.hijacked = true
+	return h.Hijack()
+}
+
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// cappedBody keeps the first bodyCap bytes of what the pipeline reads.
+type cappedBody struct {
+	r    interface{ Read([]byte) (int, error) }
+	c    interface{ Close() error }
+	kept []byte
+	more bool
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	room := bodyCap - len(b.kept)
+	if n > room {
+		b.more = true
+	}
+	b.kept = append(b.kept, p[:min(n, max(room, 0))]...)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.c.Close() }
+
+var secretMember = regexp.MustCompile(`("(?i:[a-z0-9_]*(?:api_?key|auth_key|token|secret|password)[a-z0-9_]*)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// maskBody hides the values of members that look like credentials.
+func maskBody(b []byte) string {
+	return secretMember.ReplaceAllString(string(b), `$1"****"`)
+}
+
+// maskHeaders copies the request headers, hiding credentials.
+func maskHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := strings.Join(vs, ", ")
+		switch strings.ToLower(k) {
+		case "authorization":
+			if scheme, _, ok := strings.Cut(v, " "); ok {
+				v = scheme + " ****"
+			} else {
+				v = "****"
+			}
+		case "x-api-key", "cookie", "proxy-authorization":
+			v = "****"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// nearest names the documented operations closest to a request that
+// matched none: same segments count most, then the same method.
+func nearest(spec *openapi.Spec, method, path string) []string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	type scored struct {
+		name  string
+		score int
+	}
+	var all []scored
+	for _, op := range spec.Operations() {
+		tsegs := strings.Split(strings.Trim(op.Path, "/"), "/")
+		score := 0
+		for i := range min(len(segs), len(tsegs)) {
+			switch {
+			case segs[i] == tsegs[i]:
+				score += 3
+			case strings.HasPrefix(tsegs[i], "{"):
+				score++
+			case strings.EqualFold(segs[i], tsegs[i]) || strings.TrimSuffix(segs[i], "s") == strings.TrimSuffix(tsegs[i], "s"):
+				score += 2
+			}
+		}
+		score -= 2 * abs(len(segs)-len(tsegs))
+		if strings.EqualFold(op.Method, method) {
+			score++
+		}
+		all = append(all, scored{op.Method + " " + op.Path, score})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return b.score - a.score })
+	out := make([]string, 0, 3)
+	for _, s := range all[:min(3, len(all))] {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func journalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
