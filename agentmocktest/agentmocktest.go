@@ -52,6 +52,9 @@ func WithDigaSpec(file string) Option { return func(o *mock.Options) { o.DigaSpe
 // WithClock fixes the time used for timestamps.
 func WithClock(at time.Time) Option { return func(o *mock.Options) { o.Clock = at } }
 
+// WithJournalSize bounds each provider's request journal.
+func WithJournalSize(n int) Option { return func(o *mock.Options) { o.JournalSize = n } }
+
 // WithSeed makes generated ids repeatable.
 func WithSeed(seed uint64) Option { return func(o *mock.Options) { o.Seed = seed } }
 

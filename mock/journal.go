@@ -249,8 +249,8 @@ func nearest(spec *openapi.Spec, method, path string) []string {
 				score += 3
 			case strings.HasPrefix(tsegs[i], "{"):
 				score++
-			case strings.EqualFold(segs[i], tsegs[i]) || strings.TrimSuffix(segs[i], "s") == strings.TrimSuffix(tsegs[i], "s"):
-				score += 2
+			case editDistance(strings.ToLower(segs[i]), strings.ToLower(tsegs[i])) <= 2:
+				score += 2 // a typo or a plural
 			}
 		}
 		score -= 2 * abs(len(segs)-len(tsegs))
@@ -265,6 +265,27 @@ func nearest(spec *openapi.Spec, method, path string) []string {
 		out = append(out, s.name)
 	}
 	return out
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func abs(n int) int {

@@ -224,6 +224,8 @@ func (s *Server) handle(c echo.Context) error {
 	if s.faults != nil {
 		if fi := s.faults.fire(r, route); fi != nil {
 			tr.fault = fi.rule
+			// Say so, for whoever wonders where an error came from.
+			c.Response().Header().Set("X-Agentmock-Fault", fi.rule)
 			wait(r.Context(), fi.delay)
 			if fi.fault != "" {
 				return breakConnection(c.Response().Writer, fi.fault)
