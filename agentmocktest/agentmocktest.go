@@ -52,6 +52,9 @@ func WithDigaSpec(file string) Option { return func(o *mock.Options) { o.DigaSpe
 // WithClock fixes the time used for timestamps.
 func WithClock(at time.Time) Option { return func(o *mock.Options) { o.Clock = at } }
 
+// WithoutControl turns the /_mock/ control API off.
+func WithoutControl() Option { return func(o *mock.Options) { o.NoControl = true } }
+
 // WithJournalSize bounds each provider's request journal.
 func WithJournalSize(n int) Option { return func(o *mock.Options) { o.JournalSize = n } }
 

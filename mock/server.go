@@ -146,6 +146,10 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 // Spec is the document the server serves.
 func (s *Server) Spec() *openapi.Spec { return s.spec }
 
+// HasBehaviour reports whether an operation (by key, e.g. "GET /v1/agent/{}")
+// is served statefully rather than from its examples.
+func (s *Server) HasBehaviour(key string) bool { return s.handlers[key] != nil }
+
 // StrictStatus reports whether responses must use statuses the document
 // declares (true for our own documents).
 func (s *Server) StrictStatus() bool { return s.cfg.StrictStatus }

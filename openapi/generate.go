@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,9 +53,16 @@ func Generate(sch *openapi3.Schema, rng *rand.Rand) any {
 	return generate(sch, rng, 0)
 }
 
+// shallow is the depth past which generation keeps only what a schema
+// requires, so that recursive schemas (trees of workflow steps) end.
+const shallow = 4
+
 func generate(sch *openapi3.Schema, rng *rand.Rand, depth int) any {
-	if sch == nil || depth > 12 {
+	if sch == nil || depth > 40 {
 		return map[string]any{}
+	}
+	if depth >= shallow && Nullable(sch) {
+		return nil
 	}
 	if sch.Example != nil {
 		return clone(sch.Example)
@@ -118,6 +126,9 @@ func generate(sch *openapi3.Schema, rng *rand.Rand, depth int) any {
 		return rng.IntN(2) == 1
 	case "array":
 		n := max(int(sch.MinItems), 1)
+		if depth >= shallow {
+			n = int(sch.MinItems)
+		}
 		if sch.MaxItems != nil {
 			n = min(n, int(*sch.MaxItems))
 		}
@@ -132,8 +143,11 @@ func generate(sch *openapi3.Schema, rng *rand.Rand, depth int) any {
 		return out
 	case "object":
 		out := map[string]any{}
-		for name, p := range sch.Properties {
-			out[name] = generate(p.Value, rng, depth+1)
+		for _, name := range sortedKeys(sch.Properties) {
+			if depth >= shallow && !slices.Contains(sch.Required, name) {
+				continue
+			}
+			out[name] = generate(sch.Properties[name].Value, rng, depth+1)
 		}
 		return out
 	}
@@ -195,4 +209,39 @@ func genString(sch *openapi3.Schema, rng *rand.Rand) string {
 		s = s[:*sch.MaxLength]
 	}
 	return s
+}
+
+// SampleRequest fills an operation's path parameters, required query
+// parameters and required body with values generated from their schemas,
+// the same ones every time.
+func SampleRequest(spec *Spec, op OperationInfo) (path, query string, body any) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	path = op.Path
+	var q []string
+	params := op.Operation.Parameters
+	if item := spec.Doc.Paths.Value(op.Path); item != nil {
+		params = append(append(openapi3.Parameters{}, item.Parameters...), params...)
+	}
+	for _, ref := range params {
+		p := ref.Value
+		if p == nil || p.Schema == nil {
+			continue
+		}
+		v := fmt.Sprint(Generate(p.Schema.Value, rng))
+		switch {
+		case p.In == "path":
+			path = strings.ReplaceAll(path, "{"+p.Name+"}", v)
+		case p.In == "query" && p.Required:
+			q = append(q, p.Name+"="+v)
+		}
+	}
+	if len(q) > 0 {
+		query = "?" + strings.Join(q, "&")
+	}
+	if rb := op.Operation.RequestBody; rb != nil && rb.Value != nil && rb.Value.Required {
+		if sch := RequestSchema(op.Operation); sch != nil {
+			body = Generate(sch, rng)
+		}
+	}
+	return path, query, body
 }
