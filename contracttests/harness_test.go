@@ -28,7 +28,7 @@ const (
 	itellicoAccount  = "a0000000-0000-4000-8000-000000000001"
 	itellicoSub      = "a0000000-0000-4000-8000-0000000000a1"
 	itellicoOther    = "b0000000-0000-4000-8000-000000000002"
-	voiceLucia       = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+	voiceLucia       = FixtureDigaVoice
 	voiceMateo       = "5e1b2a64-7c1d-4f0e-9a3b-2f6d8c9e0a11"
 )
 
@@ -129,7 +129,7 @@ func (c client) conforms(req *http.Request, res *http.Response, raw []byte) {
 	}
 	input.SetBodyBytes(raw)
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
-		c.t.Errorf("%s %s: %d response does not conform to the served document: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, truncate(raw))
+		c.t.Errorf("%s %s: %d response does not conform to the served document: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, truncate(string(raw)))
 	}
 }
 
@@ -190,7 +190,7 @@ func (c client) do(method, path string, body any, headers ...string) reply {
 // must asserts the status and returns the reply.
 func (r reply) must(t *testing.T, status int) reply {
 	t.Helper()
-	require.Equal(t, status, r.status, "body: %s", truncate(r.raw))
+	require.Equal(t, status, r.status, "body: %s", truncate(string(r.raw)))
 	return r
 }
 
@@ -233,13 +233,6 @@ func keys(t *testing.T, raw []byte) []string {
 		require.NoError(t, dec.Decode(&skip))
 	}
 	return out
-}
-
-func truncate(b []byte) string {
-	if len(b) > 600 {
-		return string(b[:600]) + "…"
-	}
-	return string(b)
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 
 	"github.com/agentmock/agentmock"
@@ -49,9 +50,16 @@ func (rs *resource) build(body map[string]any, manage hook) ([]byte, error) {
 	doc := map[string]any{}
 	declared := openapi.View(rs.response).Properties
 	for k, v := range body {
-		if _, ok := declared[k]; ok {
-			doc[k] = v
+		p, ok := declared[k]
+		if !ok {
+			continue
 		}
+		if v == nil && !openapi.Nullable(p.Value) {
+			// null for a member the agent cannot hold as null means "not
+			// given": the default applies, as pydantic's does.
+			continue
+		}
+		doc[k] = v
 	}
 	return rs.finish(doc, body, manage)
 }
@@ -135,6 +143,8 @@ func project(spec *openapi.Spec, sch *openapi3.Schema, raw []byte) (map[string]a
 	}
 	spec.Unknown(sch, obj, true)
 	spec.Complete(sch, nil, obj)
+	// A fixed seed: the same entry reads the same way every time.
+	spec.Satisfy(sch, obj, rand.New(rand.NewPCG(1, 2)))
 	return obj, nil
 }
 

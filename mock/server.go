@@ -442,10 +442,48 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 			c.Response().Header().Add(k, v)
 		}
 	}
-	return s.send(c, route, e.Status, s.errorBody(e), true)
+	return s.send(c, route, e.Status, s.declaredErrorBody(route, e), true)
 }
 
 func (s *Server) errorBody(e *apiError) map[string]any { return s.prov.Render(e) }
+
+// declaredErrorBody renders e in the provider's shape for violations and,
+// when the operation declares another shape for that status, in the shape
+// it declares. Diga's own documents, for one, declare their 422 on lists as
+// the custom error body although FastAPI sends a detail list: a client
+// generated from the document expects the custom body, so it gets that, with
+// every violation named in the message.
+func (s *Server) declaredErrorBody(route *openapi.Route, e *apiError) map[string]any {
+	body := s.errorBody(e)
+	if len(e.Violations) == 0 || route == nil {
+		return body
+	}
+	sch := openapi.ResponseSchema(route.Operation, e.Status)
+	if sch == nil || s.conforms(sch, body) {
+		return body
+	}
+	flat := *e
+	flat.Violations = nil
+	msgs := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		msgs[i] = v.Field() + ": " + v.Message
+	}
+	flat.Message = strings.Join(msgs, "; ")
+	if alt := s.errorBody(&flat); s.conforms(sch, alt) {
+		return alt
+	}
+	return body
+}
+
+// conforms checks a body as it will be sent: encoded, then decoded.
+func (s *Server) conforms(sch *openapi3.Schema, body map[string]any) bool {
+	data, err := s.spec.Encode(sch, body)
+	if err != nil {
+		return false
+	}
+	v, err := decodeJSON(data)
+	return err == nil && len(s.spec.Check(agentmock.InBody, sch, v, false)) == 0
+}
 
 // send encodes an error body, checks it (against the operation, or against
 // the provider's error schema when no operation matched) and writes it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 
@@ -343,6 +344,42 @@ func (s *Spec) Complete(sch, fallback *openapi3.Schema, obj map[string]any) {
 		}
 		if Nullable(p) {
 			obj[name] = nil
+		}
+	}
+}
+
+// Satisfy fills what Complete leaves absent: every required member, at any
+// depth, gets a value generated from its schema. A document stored under one
+// version of a provider's API (a fixture) can so be served under a later
+// one that requires more members.
+func (s *Spec) Satisfy(sch *openapi3.Schema, v any, rng *rand.Rand) {
+	switch x := v.(type) {
+	case map[string]any:
+		view := objectView(sch, x)
+		if view == nil {
+			return
+		}
+		for _, name := range view.Required {
+			p := view.Properties[name]
+			if p == nil {
+				continue
+			}
+			if cur, ok := x[name]; ok {
+				s.Satisfy(p.Value, cur, rng)
+			} else {
+				x[name] = Generate(p.Value, rng)
+			}
+		}
+		for name, cur := range x {
+			if p := view.Properties[name]; p != nil && !slices.Contains(view.Required, name) {
+				s.Satisfy(p.Value, cur, rng)
+			}
+		}
+	case []any:
+		if view := View(sch); view != nil && view.Items != nil {
+			for _, item := range x {
+				s.Satisfy(view.Items.Value, item, rng)
+			}
 		}
 	}
 }

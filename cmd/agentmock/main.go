@@ -2,6 +2,8 @@
 // itellico.ai agent APIs from their OpenAPI documents.
 //
 //	agentmock [serve] [flags]
+//	agentmock healthcheck [--url URL]
+//	agentmock contract [--provider diga|itellico] [--base-url URL] [--key KEY] [--spec FILE] [--write]
 //
 // Every flag can also be set with an environment variable, named in its help.
 package main
@@ -27,8 +29,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "agentmock:", err)
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errChecksFailed) && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "agentmock:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -93,9 +97,16 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	return fs, o
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "serve" {
-		args = args[1:]
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			args = args[1:]
+		case "healthcheck":
+			return healthcheck(ctx, args[1:], getenv, stderr)
+		case "contract":
+			return contract(ctx, args[1:], stdout, stderr)
+		}
 	}
 	fs, o := flags(getenv, stderr)
 	if err := fs.Parse(args); err != nil {

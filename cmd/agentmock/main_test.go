@@ -31,8 +31,8 @@ func TestFlagsReadTheEnvironment(t *testing.T) {
 
 func TestRunRejectsBadArguments(t *testing.T) {
 	none := func(string) string { return "" }
-	assert.Error(t, run(context.Background(), []string{"--log-format", "xml"}, none, &bytes.Buffer{}))
-	assert.Error(t, run(context.Background(), []string{"extra"}, none, &bytes.Buffer{}))
+	assert.Error(t, run(context.Background(), []string{"--log-format", "xml"}, none, &bytes.Buffer{}, &bytes.Buffer{}))
+	assert.Error(t, run(context.Background(), []string{"extra"}, none, &bytes.Buffer{}, &bytes.Buffer{}))
 }
 
 func freeAddr(t *testing.T) string {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/agentmock/agentmock/agentmocktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHealthcheck(t *testing.T) {
+	srv := agentmocktest.New(t)
+	none := func(string) string { return "" }
+	ctx := context.Background()
+	var stderr bytes.Buffer
+	require.NoError(t, run(ctx, []string{"healthcheck", "--url", srv.DigaURL + "/_mock/health"}, none, &stderr, &stderr))
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	err := run(ctx, []string{"healthcheck", "--url", down.URL + "/_mock/health"}, none, &stderr, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "503")
+
+	// Nothing listening on the address the environment names.
+	addr := freeAddr(t)
+	env := func(k string) string {
+		if k == "AGENTMOCK_DIGA_ADDR" {
+			return addr
+		}
+		return ""
+	}
+	assert.Error(t, run(ctx, []string{"healthcheck", "--timeout", "500ms"}, env, &stderr, &stderr))
+}
+
+func TestContractSubcommand(t *testing.T) {
+	srv := agentmocktest.New(t)
+	none := func(string) string { return "" }
+	ctx := context.Background()
+
+	t.Run("agentmock passes, reading only by default", func(t *testing.T) {
+		var out, errs bytes.Buffer
+		require.NoError(t, run(ctx, []string{"contract", "--base-url", srv.DigaURL}, none, &out, &errs), "%s%s", out.String(), errs.String())
+		assert.Regexp(t, `^contract checks: [1-9][0-9]* run, [1-9][0-9]* passed, 0 failed\n$`, out.String())
+		for _, e := range srv.Requests(t, agentmocktest.RequestFilter{}) {
+			assert.Equal(t, http.MethodGet, e.Method, "read-only mode sent %s %s", e.Method, e.Path)
+		}
+	})
+	t.Run("with --write the bodies are probed too", func(t *testing.T) {
+		var out, errs bytes.Buffer
+		require.NoError(t, run(ctx, []string{"contract", "--provider", "itellico", "--base-url", srv.ItellicoURL, "--write"}, none, &out, &errs))
+		assert.Contains(t, out.String(), ", 0 failed")
+		assert.NotEmpty(t, srv.Requests(t, agentmocktest.RequestFilter{Provider: agentmocktest.Itellico, Method: http.MethodPatch}))
+	})
+	t.Run("a service that accepts anything fails", func(t *testing.T) {
+		lax := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{}`))
+		}))
+		defer lax.Close()
+		var out, errs bytes.Buffer
+		err := run(ctx, []string{"contract", "--base-url", lax.URL}, none, &out, &errs)
+		require.ErrorIs(t, err, errChecksFailed)
+		assert.Contains(t, errs.String(), "using the embedded diga document")
+		assert.Contains(t, out.String(), "FAIL GET /v1/agent/ query.limit")
+		assert.NotContains(t, out.String(), " 0 failed")
+	})
+	t.Run("bad arguments", func(t *testing.T) {
+		var out bytes.Buffer
+		assert.Error(t, run(ctx, []string{"contract", "--provider", "acme"}, none, &out, &out))
+		assert.Error(t, run(ctx, []string{"contract", "--param", "agent_id"}, none, &out, &out))
+	})
+}
