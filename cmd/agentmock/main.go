@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "healthcheck":
 			return healthcheck(ctx, args[1:], getenv, stderr)
 		case "contract":
-			return contract(ctx, args[1:], stdout, stderr)
+			return contract(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	fs, o := flags(getenv, stderr)

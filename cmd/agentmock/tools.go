@@ -24,24 +24,17 @@ var errChecksFailed = errors.New("contract checks failed")
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("agentmock healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := getenv("AGENTMOCK_DIGA_ADDR")
-	if addr == "" {
-		addr = ":3000"
-	}
 	url := fs.String("url", "", "health URL (default: /_mock/health on the Diga address, env AGENTMOCK_DIGA_ADDR)")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *url == "" {
-		host, port, err := net.SplitHostPort(addr)
+		base, err := localURL(getenv, "AGENTMOCK_DIGA_ADDR", ":3000")
 		if err != nil {
-			return fmt.Errorf("AGENTMOCK_DIGA_ADDR %q: %w", addr, err)
+			return err
 		}
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "127.0.0.1"
-		}
-		*url = "http://" + net.JoinHostPort(host, port) + "/_mock/health"
+		*url = base + "/_mock/health"
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -60,13 +53,30 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
+// localURL is the URL that reaches the address a provider listens on, as
+// its environment variable (or the default) gives it.
+func localURL(getenv func(string) string, env, def string) (string, error) {
+	addr := getenv(env)
+	if addr == "" {
+		addr = def
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %w", env, addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
 // contract runs the spec-driven contract checks against a base URL: a
 // running agentmock, or the real vendor with real keys.
-func contract(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func contract(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("agentmock contract", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	provider := fs.String("provider", "diga", "diga or itellico")
-	base := fs.String("base-url", "", "service to check (default: agentmock's own port for the provider)")
+	base := fs.String("base-url", "", "service to check (default: agentmock on this machine, at AGENTMOCK_DIGA_ADDR or AGENTMOCK_ITELLICO_ADDR)")
 	key := fs.String("key", "", "API key (default: the fixtures' demo key)")
 	specFile := fs.String("spec", "", "OpenAPI document to derive checks from (default: the service's /_mock/openapi.json, else the embedded document)")
 	write := fs.Bool("write", false, "also probe POST, PUT and PATCH operations; off by default so that a real service is only read")
@@ -82,16 +92,22 @@ func contract(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	defaults := map[string][2]string{"diga": {"http://127.0.0.1:3000", "sk-diga-demo"}, "itellico": {"http://127.0.0.1:4010", "itl-demo"}}
+	defaults := map[string][3]string{
+		"diga":     {"AGENTMOCK_DIGA_ADDR", ":3000", "sk-diga-demo"},
+		"itellico": {"AGENTMOCK_ITELLICO_ADDR", ":4010", "itl-demo"},
+	}
 	d, ok := defaults[*provider]
 	if !ok {
 		return fmt.Errorf("--provider must be diga or itellico, not %q", *provider)
 	}
 	if *base == "" {
-		*base = d[0]
+		var err error
+		if *base, err = localURL(getenv, d[0], d[1]); err != nil {
+			return err
+		}
 	}
 	if *key == "" {
-		*key = d[1]
+		*key = d[2]
 	}
 	target, err := contracttests.DefaultTarget(*provider, *base, *key)
 	if err != nil {
