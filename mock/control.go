@@ -199,7 +199,7 @@ func journalFilter(req *request) filter {
 	f := filter{method: q.Get("method"), path: q.Get("path"), operation: q.Get("operation")}
 	f.status, _ = strconv.Atoi(q.Get("status"))
 	if v := q.Get("invalid"); v != "" {
-		b := v == "true"
+		b := queryBool(q, "invalid")
 		f.invalid = &b
 	}
 	return f

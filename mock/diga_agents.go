@@ -71,7 +71,7 @@ func (d *diga) snapshot(s *Server, draft []byte, number int, name any, named boo
 func (d *diga) createAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		body, _ := req.body.(map[string]any)
-		draftOnly := req.http.URL.Query().Get("is_draft") == "true"
+		draftOnly := queryBool(req.http.URL.Query(), "is_draft")
 		var doc []byte
 		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
 			doc, err = d.insertAgent(tx, s, req.tenant, s.newID(), body, s.now(), draftOnly)
@@ -173,7 +173,7 @@ func (d *diga) getAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		id := req.route.PathParams[pathParam(req.route)]
 		q := req.http.URL.Query()
-		versionID, wantPublished := q.Get("version_id"), q.Get("is_published") == "true"
+		versionID, wantPublished := q.Get("version_id"), queryBool(q, "is_published")
 		if versionID != "" && wantPublished {
 			return response{}, &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
 				Message: "Cannot specify both version_id and is_published parameters together"}
@@ -276,7 +276,7 @@ func (d *diga) listVersions(s *Server) handlerFunc {
 			if mode := q.Get("mode"); mode != "" && head.Mode != mode {
 				continue
 			}
-			if q.Get("is_published") == "true" && !head.IsPublished {
+			if queryBool(q, "is_published") && !head.IsPublished {
 				continue
 			}
 			r.ID = head.VersionID
@@ -416,7 +416,7 @@ func (d *diga) listAgents(s *Server) handlerFunc {
 			return response{}, err
 		}
 		q := req.http.URL.Query()
-		mode, wantPublished := q.Get("mode"), q.Get("is_published") == "true"
+		mode, wantPublished := q.Get("mode"), queryBool(q, "is_published")
 		var page store.Page
 		err = s.store.View(req.ctx, func(tx *store.Tx) error {
 			show := func(draft []byte) []byte {

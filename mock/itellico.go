@@ -221,10 +221,13 @@ func (it *itellico) patchAgent(s *Server) handlerFunc {
 // every old key the patch does not set becomes null, which RFC 7396 deletes.
 // The caller's patch is not modified.
 func replaceSwitchedVariants(stored []byte, patch map[string]any) (map[string]any, error) {
-	var old map[string]any
-	if err := json.Unmarshal(stored, &old); err != nil {
+	// Decoded with exact numbers: a stored number float64 cannot hold
+	// (1e400 in metadata) must not fail every later PATCH.
+	v, err := decodeJSON(stored)
+	if err != nil {
 		return nil, err
 	}
+	old, _ := v.(map[string]any)
 	out, copied := patch, false
 	for _, f := range unionFields {
 		next, ok := patch[f].(map[string]any)
@@ -329,7 +332,7 @@ func (it *itellico) listAgents(s *Server) handlerFunc {
 // itellicoFilter builds the list filter from name, tags, is_archived and the
 // created/modified bounds.
 func itellicoFilter(q url.Values) (func(store.Meta, []byte) bool, error) {
-	archived := q.Get("is_archived") == "true"
+	archived := queryBool(q, "is_archived")
 	name := strings.ToLower(q.Get("name"))
 	var tags []string
 	for _, v := range q["tags"] {
@@ -440,14 +443,15 @@ func (it *itellico) subaccounts() handlerFunc {
 				continue
 			}
 			acct := it.account(a.ID)
-			if v := q.Get("is_active"); v != "" && fmt.Sprint(acct["is_active"]) != v {
+			if q.Get("is_active") != "" && acct["is_active"] != queryBool(q, "is_active") {
 				continue
 			}
 			items = append(items, acct)
 		}
 		total := len(items)
 		offset, limit := queryInt(req.route, q, "offset", 0), queryInt(req.route, q, "limit", 50)
-		items = items[min(offset, total):min(offset+limit, total)]
+		from := min(offset, total) // offset+limit could overflow
+		items = items[from:min(from+limit, total)]
 		if items == nil {
 			items = []any{}
 		}

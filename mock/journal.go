@@ -121,7 +121,11 @@ func (j *journal) query(f filter, limit int) (int, []entry) {
 		}
 		count++
 		if limit <= 0 || len(out) < limit {
-			out = append(out, *e)
+			c := *e
+			// Masked when read, not when recorded: the regexp would
+			// otherwise cost every request a few per cent.
+			c.RequestBody = maskBody(c.RequestBody)
+			out = append(out, c)
 		}
 	}
 	return count, out
@@ -207,8 +211,8 @@ func (b *cappedBody) Close() error { return b.c.Close() }
 var secretMember = regexp.MustCompile(`("(?i:[a-z0-9_]*(?:api_?key|auth_key|token|secret|password)[a-z0-9_]*)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
 
 // maskBody hides the values of members that look like credentials.
-func maskBody(b []byte) string {
-	return secretMember.ReplaceAllString(string(b), `$1"****"`)
+func maskBody(b string) string {
+	return secretMember.ReplaceAllString(b, `$1"****"`)
 }
 
 // maskHeaders copies the request headers, hiding credentials.

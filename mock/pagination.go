@@ -3,6 +3,7 @@ package mock
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,6 +29,13 @@ func queryInt(route *openapi.Route, q url.Values, name string, fallback int) int
 		}
 	}
 	return fallback
+}
+
+// queryBool reads a boolean query parameter that the request validation has
+// already checked: every spelling it accepts (true, 1, True, t, ...) counts.
+func queryBool(q url.Values, name string) bool {
+	b, _ := strconv.ParseBool(q.Get(name))
+	return b
 }
 
 // queryString reads a string query parameter with the document's default.
@@ -70,10 +78,22 @@ func parsePage(req *request) (pageParams, error) {
 	return pp, nil
 }
 
+// offset is where page mode starts. It saturates instead of overflowing:
+// page=9223372036854775807 is a valid integer, and names an empty page.
+func (pp pageParams) offset() int {
+	if pp.page <= 1 || pp.limit <= 0 {
+		return 0
+	}
+	if pp.page-1 > math.MaxInt/pp.limit {
+		return math.MaxInt
+	}
+	return (pp.page - 1) * pp.limit
+}
+
 func (pp pageParams) query(match func(store.Meta, []byte) bool) store.Query {
 	q := store.Query{Desc: pp.desc, After: pp.after, Before: pp.before, Limit: pp.limit, Match: match}
 	if pp.page > 0 {
-		q.Offset, q.Count = (pp.page-1)*pp.limit, true
+		q.Offset, q.Count = pp.offset(), true
 	}
 	return q
 }
@@ -135,7 +155,7 @@ func paginate(all []store.Record, pp pageParams) (store.Page, error) {
 	default:
 		from := 0
 		if pp.page > 0 {
-			from = min((pp.page-1)*pp.limit, len(ordered))
+			from = min(pp.offset(), len(ordered))
 		}
 		rest := ordered[from:]
 		p.Records, p.HasMore = rest[:min(pp.limit, len(rest))], len(rest) > pp.limit

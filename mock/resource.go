@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/openapi"
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -68,22 +66,11 @@ func (rs *resource) build(body map[string]any, manage hook) ([]byte, error) {
 // validated against the request schema; the result is completed and
 // validated against the response schema before it may be stored.
 func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]byte, error) {
-	p, err := json.Marshal(patch)
+	v, err := decodeJSON(stored)
 	if err != nil {
-		return nil, fmt.Errorf("encode patch: %w", err)
+		return nil, fmt.Errorf("decode stored document: %w", err)
 	}
-	// evanphx/json-patch implements RFC 7396 exactly (nulls delete, arrays
-	// replace, nested objects merge) on raw bytes, so numbers keep their
-	// exact text instead of passing through float64.
-	merged, err := jsonpatch.MergePatch(stored, p)
-	if err != nil {
-		return nil, fmt.Errorf("merge patch: %w", err)
-	}
-	v, err := decodeJSON(merged)
-	if err != nil {
-		return nil, fmt.Errorf("decode merged document: %w", err)
-	}
-	doc, ok := v.(map[string]any)
+	doc, ok := mergePatch(v, patch).(map[string]any)
 	if !ok {
 		return nil, errors.New("merged document is not an object")
 	}

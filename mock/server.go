@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
@@ -183,7 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Valid:          len(tr.violations) == 0,
 		Violations:     []violationOut{},
 		RequestHeaders: maskHeaders(r.Header),
-		RequestBody:    maskBody(body.kept),
+		RequestBody:    string(body.kept),
 		ResponseBody:   string(rec.body),
 		Truncated:      body.more || rec.truncated,
 		Fault:          tr.fault,
@@ -320,8 +321,13 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 	return data, v, nil
 }
 
-// decodeJSON decodes exactly one JSON value, keeping numbers exact.
+// decodeJSON decodes exactly one JSON value, keeping numbers exact. Bytes
+// that are not UTF-8 make the body malformed, as they do for Python's json
+// (FastAPI): Go's decoder would silently store U+FFFD instead.
 func decodeJSON(data []byte) (any, error) {
+	if !utf8.Valid(data) {
+		return nil, notUTF8(data)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -332,6 +338,28 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
 	}
 	return v, nil
+}
+
+// utf8Error is a body that is not UTF-8. It unwraps to a json.SyntaxError
+// at the first bad byte, so that providers report it as any malformed body.
+type utf8Error struct{ syntax *json.SyntaxError }
+
+func (e *utf8Error) Error() string {
+	return fmt.Sprintf("invalid UTF-8 at byte offset %d", e.syntax.Offset)
+}
+
+func (e *utf8Error) Unwrap() error { return e.syntax }
+
+func notUTF8(data []byte) error {
+	off := 0
+	for off < len(data) {
+		r, n := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		off += n
+	}
+	return &utf8Error{&json.SyntaxError{Offset: int64(off)}}
 }
 
 // validate checks parameters with openapi3filter and the body with the
@@ -430,6 +458,16 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 	if !ok {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		e = fail(http.StatusInternalServerError, "Error: Internal Server Error")
+		if errors.Is(err, store.ErrWrite) {
+			// A full disk or a read-only file: say so, so that whoever runs
+			// the container knows where to look. 500 is the status both
+			// documents declare.
+			msg := err.Error()
+			if i := strings.Index(msg, "could not write"); i >= 0 {
+				msg = msg[i:]
+			}
+			e.Message = "agentmock " + msg
+		}
 	}
 	traceOf(c.Request()).violations = e.Violations
 	if e.forced && (route == nil || openapi.ResponseSchema(route.Operation, e.Status) == nil) {

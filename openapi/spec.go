@@ -57,9 +57,33 @@ var (
 
 var registerFormats sync.Once
 
-// uuidPattern accepts any RFC 9562 layout in either case, as pydantic does:
-// versions outside 1-8 and the nil UUID are still UUIDs to the vendors.
-var uuidPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+// errNotUUID is what validateUUID reports; the violation it becomes says
+// "Input should be a valid UUID".
+var errNotUUID = errors.New("string doesn't match the uuid format")
+
+// validateUUID accepts any RFC 9562 layout in either case, as pydantic does:
+// versions outside 1-8 and the nil UUID are still UUIDs to the vendors. It
+// replaces a regexp that cost every request with a UUID in it a few per cent
+// (see BenchmarkPatchHandler).
+func validateUUID(s string) error {
+	if len(s) != 36 {
+		return errNotUUID
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return errNotUUID
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return errNotUUID
+			}
+		}
+	}
+	return nil
+}
 
 // Load parses a document (YAML or JSON, OpenAPI 3.0 or 3.1) and compiles its
 // router.
@@ -67,7 +91,7 @@ func Load(ctx context.Context, data []byte) (*Spec, error) {
 	registerFormats.Do(func() {
 		// kin-openapi keeps string formats in a process-wide registry and
 		// enforces only the ones registered there.
-		v := openapi3.NewRegexpFormatValidator(uuidPattern)
+		v := openapi3.NewCallbackValidator(validateUUID)
 		openapi3.DefineStringFormatValidator("uuid", v)
 		openapi3.DefineStringFormatValidator("uuid4", v)
 	})

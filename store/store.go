@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,6 +26,9 @@ var (
 	ErrLocked = errors.New("store: the database file is in use by another process")
 	// ErrCursor means a pagination cursor names no record of the tenant.
 	ErrCursor = errors.New("store: cursor names no record")
+	// ErrWrite means the database could not be written: a full disk, a
+	// file size limit, a file made read-only.
+	ErrWrite = errors.New("store: could not write the database")
 )
 
 var (
@@ -42,7 +46,8 @@ type Options struct {
 
 // Store is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	db     *bolt.DB
+	writes *group
 }
 
 // Open opens or creates the database file.
@@ -58,9 +63,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w (waited %s for its lock)", path, ErrLocked, opts.Timeout)
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// The path is in the error already.
+			return nil, fmt.Errorf("store: %w (the file and its directory must be writable)", err)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, writes: &group{db: db}}, nil
 }
 
 // Close releases the file.
@@ -115,11 +125,13 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // Write runs fn in a read-write transaction, committed only if fn returns nil.
+// Concurrent writes share transactions and their fsync (see group), so fn
+// may run more than once and must only assign to what it captures.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.writes.write(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
 // Create stores a new document. It fails with ErrExists if the id is taken.

@@ -43,6 +43,19 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// freeAddrs returns two distinct free loopback addresses: both listeners are
+// held open until both are known, so the kernel cannot hand out one twice.
+func freeAddrs(t *testing.T) (string, string) {
+	t.Helper()
+	a, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer b.Close()
+	return a.Addr().String(), b.Addr().String()
+}
+
 // TestProcessLifecycle runs the real binary: it serves, a second process on
 // the same database gives up quickly and says why, and SIGTERM ends the
 // first one cleanly.
@@ -57,7 +70,7 @@ func TestProcessLifecycle(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 
 	db := filepath.Join(dir, "a.db")
-	diga, itl := freeAddr(t), freeAddr(t)
+	diga, itl := freeAddrs(t)
 	var logs lockedBuffer
 	cmd := exec.Command(bin, "serve", "--db", db, "--diga-addr", diga, "--itellico-addr", itl, "--log-format", "json")
 	cmd.Stderr = &logs
@@ -79,7 +92,8 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 
 	start := time.Now()
-	second := exec.Command(bin, "--db", db, "--diga-addr", freeAddr(t), "--itellico-addr", freeAddr(t))
+	a2, b2 := freeAddrs(t)
+	second := exec.Command(bin, "--db", db, "--diga-addr", a2, "--itellico-addr", b2)
 	msg, err := second.CombinedOutput()
 	require.Error(t, err, "a second process on the same database must fail")
 	assert.Less(t, time.Since(start), 4*time.Second)

@@ -1,0 +1,93 @@
+// Package storecheck checks a closed agentmock database file, for tests:
+// bbolt's own page-level consistency check, then the store's layout (see
+// store/store.go): a bucket per collection, a sub-bucket per tenant holding
+// "docs" (id -> 8-byte big-endian creation sequence, one flags byte, the
+// JSON document) and "order" (sequence -> id).
+package storecheck
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Report counts what Check looked at.
+type Report struct {
+	Collections, Tenants, Docs int
+}
+
+// Check opens the file read-only and returns every inconsistency found:
+// every document has exactly one index entry, at its own sequence; every
+// index entry names a document stored at that sequence; every document is
+// JSON; and each tenant's sequence counter is past every sequence used, so
+// that none is handed out twice.
+func Check(path string) (Report, []error) {
+	var rep Report
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return rep, []error{err}
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			bad("bbolt: %w", err)
+		}
+		return tx.ForEach(func(coll []byte, b *bolt.Bucket) error {
+			rep.Collections++
+			return b.ForEachBucket(func(tenant []byte) error {
+				where := string(coll) + " " + string(tenant)
+				tb := b.Bucket(tenant)
+				docs, order := tb.Bucket([]byte("docs")), tb.Bucket([]byte("order"))
+				if docs == nil || order == nil {
+					bad("%s: the docs or order bucket is missing", where)
+					return nil
+				}
+				rep.Tenants++
+				indexed := map[string]uint64{}
+				var top uint64
+				_ = order.ForEach(func(k, id []byte) error {
+					if len(k) != 8 {
+						bad("%s: index key %x is not a sequence", where, k)
+						return nil
+					}
+					seq := binary.BigEndian.Uint64(k)
+					top = max(top, seq)
+					if prev, dup := indexed[string(id)]; dup {
+						bad("%s: %s is indexed at %d and at %d", where, id, prev, seq)
+					}
+					indexed[string(id)] = seq
+					switch v := docs.Get(id); {
+					case v == nil:
+						bad("%s: index entry %d names %s, which has no document", where, seq, id)
+					case len(v) < 9 || binary.BigEndian.Uint64(v[:8]) != seq:
+						bad("%s: index entry %d names %s, which is stored at another sequence", where, seq, id)
+					}
+					return nil
+				})
+				_ = docs.ForEach(func(id, v []byte) error {
+					rep.Docs++
+					if _, ok := indexed[string(id)]; !ok {
+						bad("%s: document %s is not in the index", where, id)
+					}
+					if len(v) < 9 || !json.Valid(v[9:]) {
+						bad("%s: document %s is not JSON", where, id)
+					}
+					return nil
+				})
+				if order.Sequence() < top {
+					bad("%s: the sequence counter %d is behind index entry %d", where, order.Sequence(), top)
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return rep, errs
+}

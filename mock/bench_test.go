@@ -1,0 +1,236 @@
+package mock
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
+)
+
+// The hot paths of a PATCH, one benchmark each, then the whole handler:
+//
+//	go test ./mock/ -run '^$' -bench . -benchmem
+//
+// The figures are in the README's performance section.
+
+const (
+	benchDigaAgent = "/v1/agent/11111111-1111-4111-8111-111111111111"
+	benchDigaPatch = `{"name":"Bench","max_reminder_count":2,"reminder_messages":["hola"],"language":"es"}`
+)
+
+func benchApp(b *testing.B, o Options) *App {
+	b.Helper()
+	o.DB = filepath.Join(b.TempDir(), "bench.db")
+	app, err := Open(context.Background(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = app.Close() })
+	return app
+}
+
+func benchPatchRequest(body string) *http.Request {
+	req := httptest.NewRequest(http.MethodPatch, benchDigaAgent, bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer sk-diga-demo")
+	return req
+}
+
+// BenchmarkRouteAndValidate: find the operation, decode the body once, check
+// parameters (openapi3filter) and the body (compiled schema).
+func BenchmarkRouteAndValidate(b *testing.B) {
+	s := benchApp(b, Options{NoSync: true}).Diga
+	b.ReportAllocs()
+	for b.Loop() {
+		req := benchPatchRequest(benchDigaPatch)
+		route, err := s.spec.FindRoute(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, body, err := s.readBody(req, route)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if vs := s.validate(req, route, body); len(vs) > 0 {
+			b.Fatal(vs)
+		}
+	}
+}
+
+// BenchmarkMergeAndValidate: RFC 7396 merge of a PATCH into the stored
+// agent, completion, and validation of the result.
+func BenchmarkMergeAndValidate(b *testing.B) {
+	app := benchApp(b, Options{NoSync: true})
+	s := app.Diga
+	d := s.prov.(*diga)
+	rec, err := app.Store.Get(context.Background(), collDigaAgents, "d1000000-0000-4000-8000-000000000001", "11111111-1111-4111-8111-111111111111")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, _ := decodeJSON([]byte(benchDigaPatch))
+	patch := v.(map[string]any)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.agents.merge(rec.Doc, patch, func(doc, _ map[string]any) error {
+			doc["modified_at"] = "2025-01-01T00:00:00Z"
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStoreUpdate: one read-modify-write transaction, with and without
+// fsync.
+func BenchmarkStoreUpdate(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		noSync bool
+	}{{"fsync", false}, {"nosync", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, filepath.Join(b.TempDir(), "s.db"), store.Options{NoSync: tc.noSync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			doc := bytes.Repeat([]byte("x"), 2048)
+			if _, err := st.Create(ctx, "c", "t", "a", doc); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := st.Update(ctx, "c", "t", "a", func(d []byte, _ *store.Meta) ([]byte, error) { return d, nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkResponseValidation: openapi3filter.ValidateResponse on the bytes
+// a PATCH answers with.
+func BenchmarkResponseValidation(b *testing.B) {
+	app := benchApp(b, Options{NoSync: true})
+	s := app.Diga
+	req := benchPatchRequest(benchDigaPatch)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	data := rec.Body.Bytes()
+	route, err := s.spec.FindRoute(benchPatchRequest(benchDigaPatch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.checkResponse(req, route, http.StatusOK, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPatchHandler: the whole PATCH through ServeHTTP (no network),
+// with and without response validation and fsync, for both providers.
+func BenchmarkPatchHandler(b *testing.B) {
+	cases := []struct {
+		name string
+		opts Options
+		itl  bool
+	}{
+		{"diga/nosync", Options{NoSync: true}, false},
+		{"diga/nosync/no-response-validation", Options{NoSync: true, SkipResponseValidation: true}, false},
+		{"diga/fsync", Options{}, false},
+		{"itellico/nosync", Options{NoSync: true}, true},
+		{"itellico/nosync/no-response-validation", Options{NoSync: true, SkipResponseValidation: true}, true},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			app := benchApp(b, tc.opts)
+			var h http.Handler = app.Diga
+			newReq := func() *http.Request { return benchPatchRequest(benchDigaPatch) }
+			if tc.itl {
+				h = app.Itellico
+				newReq = func() *http.Request {
+					req := httptest.NewRequest(http.MethodPatch, "/v1/accounts/me/agents/22222222-2222-4222-8222-222222222222",
+						bytes.NewReader([]byte(`{"name":"Bench","max_duration_seconds":600,"metadata":{"team":"qa"}}`)))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("X-API-Key", "itl-demo")
+					return req
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, newReq())
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOpenAPILoad: what a cold start spends on our documents.
+func BenchmarkOpenAPILoad(b *testing.B) {
+	for _, name := range []string{"diga", "itellico"} {
+		b.Run(name, func(b *testing.B) {
+			data, err := openapi.Embedded(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := openapi.Load(context.Background(), data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkListPage: one page of 100 out of n stored agents, both providers.
+// The load harness (cmd/agentmock-load) measures it at 100,000.
+func BenchmarkListPage(b *testing.B) {
+	const n = 2000
+	app := benchApp(b, Options{NoSync: true})
+	for _, tc := range []struct {
+		name, create, list, header, key, body string
+		h                                     http.Handler
+	}{
+		{"diga", "/v1/agent/", "/v1/agent/?limit=100", "Authorization", "Bearer sk-diga-demo",
+			`{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, app.Diga},
+		{"itellico", "/v1/accounts/me/agents", "/v1/accounts/me/agents?limit=100", "X-API-Key", "itl-demo",
+			`{"model":{"provider":"azure_openai","model":"gpt-5-mini"},"transcriber":{"provider":"deepgram"},"voice":{"provider":"elevenlabs","voice_id":"pMsXgVXv3BLzUgSXRplE"}}`, app.Itellico},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for range n {
+				req := httptest.NewRequest(http.MethodPost, tc.create, bytes.NewReader([]byte(tc.body)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(tc.header, tc.key)
+				rec := httptest.NewRecorder()
+				tc.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusCreated {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, tc.list, nil)
+				req.Header.Set(tc.header, tc.key)
+				rec := httptest.NewRecorder()
+				tc.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
