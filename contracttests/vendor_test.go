@@ -2,24 +2,28 @@ package contracttests
 
 import (
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/agentmock/agentmock/agentmocktest"
 	"github.com/stretchr/testify/assert"
 )
 
-// TestDigaVendorDocument serves Diga's own published OpenAPI document,
-// unmodified, and runs an agent's life through it. Point
-// AGENTMOCK_VENDOR_DIGA_SPEC at the file (any of Diga's 3.1 documents) to
-// run it; the repository does not ship vendor documents.
-func TestDigaVendorDocument(t *testing.T) {
+// TestDigaDocumentsServeAnAgent runs an agent's life through our document
+// and, listed in AGENTMOCK_VENDOR_DIGA_SPECS, each of Diga's own published
+// documents, unmodified (the repository does not ship them).
+func TestDigaDocumentsServeAnAgent(t *testing.T) {
 	inProcessOnly(t)
-	file := os.Getenv("AGENTMOCK_VENDOR_DIGA_SPEC")
-	if file == "" {
-		t.Skip("set AGENTMOCK_VENDOR_DIGA_SPEC to a Diga OpenAPI document")
+	for name, file := range digaDocuments() {
+		t.Run(name, func(t *testing.T) { serveAnAgent(t, file) })
 	}
-	c := start(t, agentmocktest.WithDigaSpec(file)).diga(t)
+}
+
+func serveAnAgent(t *testing.T, file string) {
+	var opts []agentmocktest.Option
+	if file != "" {
+		opts = append(opts, agentmocktest.WithDigaSpec(file))
+	}
+	c := start(t, opts...).diga(t)
 	r := c.do("POST", "/v1/agent/", `{"voice_id":"`+voiceLucia+`","language":"es"}`)
 	assert.Contains(t, []int{http.StatusOK, http.StatusCreated}, r.status, "the document's own success status: %s", r.raw)
 	id, _ := r.json["agent_id"].(string)

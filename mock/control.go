@@ -172,17 +172,21 @@ func (c *control) restore(req *request) (response, error) {
 			return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("Unknown collection %q", coll)}
 		}
 	}
-	n := 0
+	// Built before the write: a write function may run more than once.
+	n, loads := 0, map[string]map[string][]store.Record{}
+	for _, coll := range c.p.prov.Collections() {
+		tenants := map[string][]store.Record{}
+		for tenant, recs := range snap.Collections[coll] {
+			for _, r := range recs {
+				tenants[tenant] = append(tenants[tenant], store.Record{ID: r.ID, Meta: store.Meta{Archived: r.Archived}, Doc: r.Doc})
+				n++
+			}
+		}
+		loads[coll] = tenants
+	}
 	err := c.p.store.Write(req.ctx, func(tx *store.Tx) error {
 		for _, coll := range c.p.prov.Collections() {
-			tenants := map[string][]store.Record{}
-			for tenant, recs := range snap.Collections[coll] {
-				for _, r := range recs {
-					tenants[tenant] = append(tenants[tenant], store.Record{ID: r.ID, Meta: store.Meta{Archived: r.Archived}, Doc: r.Doc})
-					n++
-				}
-			}
-			if err := tx.Load(coll, tenants); err != nil {
+			if err := tx.Load(coll, loads[coll]); err != nil {
 				return err
 			}
 		}

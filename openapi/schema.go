@@ -273,11 +273,14 @@ func (s *Spec) unknown(sch *openapi3.Schema, v any, path []string, drop bool, fo
 			return
 		}
 		check := declaresMembers(view)
-		variant := Variant(sch, x)
+		variant, named := "", false
 		for _, k := range sortedKeys(x) {
 			p, ok := view.Properties[k]
 			if !ok {
 				if check {
+					if !named { // only worth working out once a member is unknown
+						variant, named = Variant(sch, x), true
+					}
 					*found = append(*found, Member{Path: appendPath(path, k), Variant: variant})
 					if drop {
 						delete(x, k)
@@ -371,9 +374,11 @@ func (s *Spec) Satisfy(sch *openapi3.Schema, v any, rng *rand.Rand) {
 				x[name] = Generate(p.Value, rng)
 			}
 		}
-		for name, cur := range x {
+		// In a fixed order: the draws from rng must not follow Go's random
+		// map order, or the same entry would not read the same way twice.
+		for _, name := range sortedKeys(x) {
 			if p := view.Properties[name]; p != nil && !slices.Contains(view.Required, name) {
-				s.Satisfy(p.Value, cur, rng)
+				s.Satisfy(p.Value, x[name], rng)
 			}
 		}
 	case []any:

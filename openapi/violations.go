@@ -3,7 +3,11 @@ package openapi
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/agentmock/agentmock"
@@ -45,7 +49,62 @@ func (s *Spec) Check(in agentmock.Location, sch *openapi3.Schema, v any, asReque
 func (s *Spec) Violations(in agentmock.Location, sch *openapi3.Schema, v any, err error) []agentmock.Violation {
 	var out []agentmock.Violation
 	s.collect(in, nil, sch, v, err, &out)
-	return dedupe(out)
+	out = dedupe(out)
+	// kin-openapi reports members in map order, which changes from run to
+	// run; pydantic reports them in the model's order, and so do we.
+	ranks := make([][]int, len(out))
+	for i, o := range out {
+		ranks[i] = s.rank(sch, o.Path)
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		if c := slices.Compare(ranks[idx[a]], ranks[idx[b]]); c != 0 {
+			return c < 0
+		}
+		return strings.Join(out[idx[a]].Path, ".") < strings.Join(out[idx[b]].Path, ".")
+	})
+	sorted := make([]agentmock.Violation, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted
+}
+
+// rank places a violation's path in document order: each member by its
+// position among its object's properties, each array index by its value.
+// Members the schema does not declare come after those it does.
+func (s *Spec) rank(sch *openapi3.Schema, path []string) []int {
+	out := make([]int, 0, len(path))
+	for _, p := range path {
+		v := objectView(sch, nil)
+		switch {
+		case v == nil:
+			out = append(out, math.MaxInt)
+		case v.Items != nil && len(v.Properties) == 0:
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				n = math.MaxInt
+			}
+			out = append(out, n)
+			sch = v.Items.Value
+			continue
+		default:
+			i := slices.Index(s.Properties(v), p)
+			if i < 0 {
+				i = math.MaxInt
+			}
+			out = append(out, i)
+		}
+		if v == nil || v.Properties[p] == nil {
+			sch = nil
+			continue
+		}
+		sch = v.Properties[p].Value
+	}
+	return out
 }
 
 func (s *Spec) collect(in agentmock.Location, prefix []string, sch *openapi3.Schema, v any, err error, out *[]agentmock.Violation) {

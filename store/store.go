@@ -38,7 +38,8 @@ var (
 
 // Options tune Open.
 type Options struct {
-	// Timeout bounds the wait for the file lock. Zero means 2 s.
+	// Timeout bounds the wait for the file lock. Zero means 1 s, so that a
+	// second process on the same file gives up within 2 s of starting.
 	Timeout time.Duration
 	// NoSync skips fsync on commit: for throwaway CI databases only.
 	NoSync bool
@@ -56,7 +57,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if opts.Timeout == 0 {
-		opts.Timeout = 2 * time.Second
+		opts.Timeout = time.Second
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if errors.Is(err, bolterrors.ErrTimeout) {

@@ -107,6 +107,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	}
 	require.NoError(t, exit, "exit status after draining: %s", p.logs.String())
 	assert.Contains(t, p.logs.String(), strconv.Quote("shutting down: draining requests"))
+	assert.Contains(t, p.logs.String(), strconv.Quote("database closed"), "the database is closed, not left to the exit")
 	assert.NotContains(t, p.logs.String(), "panic")
 
 	// The database reopens cleanly and holds what the drained PATCHes wrote.

@@ -30,7 +30,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errChecksFailed) && !errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage was printed, and asking for it is no failure
+		}
+		if !errors.Is(err, errChecksFailed) {
 			fmt.Fprintln(os.Stderr, "agentmock:", err)
 		}
 		os.Exit(1)
@@ -125,18 +128,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 	}
 	log := slog.New(handler)
+	mo, err := o.mockOptions(log)
+	if err != nil {
+		return err
+	}
+	a, err := mock.Open(ctx, mo)
+	if err != nil {
+		return err
+	}
+	served := serve(ctx, a, o, log)
+	if err := a.Close(); err != nil {
+		return errors.Join(served, fmt.Errorf("close the database: %w", err))
+	}
+	log.Info("database closed", "db", o.db)
+	return served
+}
+
+// mockOptions turns the command's options into the server's.
+func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 	var clock time.Time
 	if o.clock != "" {
 		var err error
 		if clock, err = time.Parse(time.RFC3339, o.clock); err != nil {
-			return fmt.Errorf("--clock must be an RFC 3339 time such as 2025-01-01T00:00:00Z: %w", err)
+			return mock.Options{}, fmt.Errorf("--clock must be an RFC 3339 time such as 2025-01-01T00:00:00Z: %w", err)
 		}
 	}
 	if o.journalSize < 1 {
-		return fmt.Errorf("--journal-size must be at least 1, not %d", o.journalSize)
+		return mock.Options{}, fmt.Errorf("--journal-size must be at least 1, not %d", o.journalSize)
 	}
-
-	a, err := mock.Open(ctx, mock.Options{
+	return mock.Options{
 		DB:                     o.db,
 		FixturesDir:            o.fixtures,
 		DigaSpec:               o.digaSpec,
@@ -149,12 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Clock:                  clock,
 		NoControl:              !o.control,
 		JournalSize:            o.journalSize,
-	})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return serve(ctx, a, o, log)
+	}, nil
 }
 
 func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error {
