@@ -474,7 +474,7 @@ func requiredBody(sch *openapi3.Schema) map[string]any {
 
 // withValue copies base and sets (or, for omit, deletes) the probe's member.
 func withValue(base map[string]any, pr probe) map[string]any {
-	body, _ := deepCopy(base).(map[string]any)
+	body, _ := openapi.Clone(base).(map[string]any)
 	if body == nil {
 		body = map[string]any{}
 	}
@@ -500,14 +500,4 @@ func withValue(base map[string]any, pr probe) map[string]any {
 		}
 	}
 	return body
-}
-
-func deepCopy(v any) any {
-	data, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(data, &out)
-	if out == nil {
-		return map[string]any{}
-	}
-	return out
 }

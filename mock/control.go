@@ -36,16 +36,7 @@ func (c *control) Render(e *apiError) map[string]any {
 	if len(e.Violations) > 0 {
 		code = "validation_error"
 	}
-	body := map[string]any{"code": code, "message": e.Message}
-	if len(e.Violations) > 0 {
-		body["message"] = "Validation failed"
-		errs := make([]any, len(e.Violations))
-		for i, v := range e.Violations {
-			errs[i] = map[string]any{"field": v.Field(), "message": v.Message}
-		}
-		body["errors"] = errs
-	}
-	return body
+	return codeMessageBody(code, e)
 }
 
 func (c *control) Malformed(err error) *apiError {
@@ -84,7 +75,7 @@ func (c *control) health(req *request) (response, error) {
 }
 
 func (c *control) document(*request) (response, error) {
-	data, err := c.p.spec.Doc.MarshalJSON()
+	data, err := c.p.spec.JSON()
 	if err != nil {
 		return response{}, err
 	}

@@ -1,10 +1,12 @@
 package mock
 
 import (
-	"fmt"
+	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/agentmock/agentmock/openapi"
 )
 
 // Clock is the time agentmock stamps resources with: the real time, or a
@@ -85,10 +87,7 @@ func (g *IDs) New() string {
 	hi, lo := g.rng.Uint64(), g.rng.Uint64()
 	g.mu.Unlock()
 	var b [16]byte
-	for i := range 8 {
-		b[i], b[8+i] = byte(hi>>(56-8*i)), byte(lo>>(56-8*i))
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return openapi.UUIDv4(b)
 }

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,7 +199,7 @@ func (d *diga) Seed(tx *store.Tx, s *Server) error {
 		coll  string
 		items map[string][]json.RawMessage
 	}{{collDigaKB, d.fx.KnowledgeBases}, {collDigaPaths, d.fx.Paths}, {collDigaIntegs, d.fx.Integrations}, {collDigaTools, d.fx.IntegrationTools}} {
-		for _, owner := range sortedOwners(group.items) {
+		for _, owner := range slices.Sorted(maps.Keys(group.items)) {
 			if err := put(group.coll, owner, group.items[owner]); err != nil {
 				return err
 			}
@@ -318,15 +319,6 @@ func (s *Server) exists(ctx context.Context, coll, tenant, id string) bool {
 	return err == nil
 }
 
-func sortedOwners(m map[string][]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // fixtureAgent reads a fixture agent's body and creation time, checking the
 // body against the create request like any client's.
 func fixtureAgent(s *Server, rs *resource, a fixtures.Agent) (map[string]any, time.Time, error) {
@@ -365,7 +357,7 @@ func (d *diga) getVoice(s *Server) handlerFunc {
 
 func (d *diga) listCatalogue(s *Server, coll string, tenant func(*request) string) handlerFunc {
 	return func(req *request) (response, error) {
-		return s.digaPage(req, coll, tenant(req), nil)
+		return s.digaPage(req, coll, tenant(req))
 	}
 }
 
@@ -375,7 +367,7 @@ func (d *diga) listTools(s *Server) handlerFunc {
 		if !s.exists(req.ctx, collDigaIntegs, req.tenant, integ) {
 			return response{}, notFound("INTEGRATION_NOT_FOUND", fmt.Sprintf("Integration %s not found", integ))
 		}
-		return s.digaPage(req, collDigaTools, integ, nil)
+		return s.digaPage(req, collDigaTools, integ)
 	}
 }
 

@@ -55,10 +55,10 @@ func (d *diga) edit(s *Server, doc []byte, fn func(map[string]any)) ([]byte, err
 	return s.spec.Encode(d.agents.response, m)
 }
 
-// snapshot makes a launched version from the draft.
-func (d *diga) snapshot(s *Server, draft []byte, number int, name any, named bool, now time.Time) ([]byte, error) {
+// snapshot makes the launched version with the given id from the draft.
+func (d *diga) snapshot(s *Server, draft []byte, id string, number int, name any, named bool, now time.Time) ([]byte, error) {
 	return d.edit(s, draft, func(m map[string]any) {
-		m["version_id"] = s.newID()
+		m["version_id"] = id
 		m["version_number"] = number
 		m["is_draft"], m["is_published"] = false, false
 		m["version_created_at"], m["modified_at"] = timestamp(now), timestamp(now)
@@ -109,11 +109,12 @@ func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant, id string, body map[
 	if draftOnly {
 		return draft, nil
 	}
-	v1, err := d.snapshot(s, draft, 1, nil, false, now)
+	vid := s.newID()
+	v1, err := d.snapshot(s, draft, vid, 1, nil, false, now)
 	if err != nil {
 		return nil, err
 	}
-	_, err = tx.Create(collDigaVersions, versionsOf(tenant, id), readRow(v1).VersionID, v1)
+	_, err = tx.Create(collDigaVersions, versionsOf(tenant, id), vid, v1)
 	return v1, err
 }
 
@@ -121,20 +122,15 @@ func (d *diga) patchAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		id := req.route.PathParams[pathParam(req.route)]
 		patch, _ := req.body.(map[string]any)
-		var doc []byte
-		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
-			rec, err := tx.Get(collDigaAgents, req.tenant, id)
-			if err != nil {
-				return err
-			}
-			doc, err = d.agents.merge(rec.Doc, patch, func(doc, body map[string]any) error {
-				doc["modified_at"] = timestamp(s.now())
-				return d.resolve(tx, s, req.tenant, doc, body)
+		var rec store.Record
+		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+			rec, err = tx.Update(collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
+				return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
+					doc["modified_at"] = timestamp(s.now())
+					return d.resolve(tx, s, req.tenant, doc, body)
+				})
 			})
-			if err != nil {
-				return err
-			}
-			return tx.Put(collDigaAgents, req.tenant, id, rec.Meta, doc)
+			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			return response{}, agentNotFound(id)
@@ -142,7 +138,7 @@ func (d *diga) patchAgent(s *Server) handlerFunc {
 		if err != nil {
 			return response{}, err
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(doc)}, nil
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc), checked: d.agents.response}, nil
 	}
 }
 
@@ -232,10 +228,11 @@ func (d *diga) launchVersion(s *Server) handlerFunc {
 					Message: "Invalid version configuration: mode 'path' needs a conversational_path_id"}
 			}
 			now := s.now()
-			if out, err = d.snapshot(s, draft.Doc, r.VersionNumber, name, named, now); err != nil {
+			vid := s.newID()
+			if out, err = d.snapshot(s, draft.Doc, vid, r.VersionNumber, name, named, now); err != nil {
 				return err
 			}
-			if _, err := tx.Create(collDigaVersions, versionsOf(req.tenant, id), readRow(out).VersionID, out); err != nil {
+			if _, err := tx.Create(collDigaVersions, versionsOf(req.tenant, id), vid, out); err != nil {
 				return err
 			}
 			next, err := d.edit(s, draft.Doc, func(m map[string]any) { m["version_number"] = r.VersionNumber + 1 })

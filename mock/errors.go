@@ -43,3 +43,19 @@ func asAPIError(err error) (*apiError, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// codeMessageBody is the {code, message, errors[]} body that itellico and
+// the control API share: with violations, the message is "Validation
+// failed" and errors names each field.
+func codeMessageBody(code string, e *apiError) map[string]any {
+	body := map[string]any{"code": code, "message": e.Message}
+	if len(e.Violations) > 0 {
+		body["message"] = "Validation failed"
+		errs := make([]any, len(e.Violations))
+		for i, v := range e.Violations {
+			errs[i] = map[string]any{"field": v.Field(), "message": v.Message}
+		}
+		body["errors"] = errs
+	}
+	return body
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentmock/agentmock/openapi"
@@ -42,6 +43,9 @@ const (
 type rule struct {
 	faultRule
 	rng *rand.Rand
+	// template is the rule's path with parameter names erased, " /v1/x/{}":
+	// an operation key without its method, worked out once.
+	template string
 }
 
 // faults holds the rules. Each rule draws from its own seeded source, so a
@@ -50,6 +54,9 @@ type faults struct {
 	mu    sync.Mutex
 	rules []*rule
 	seq   int
+	// n mirrors len(rules), so that requests skip the lock when there are
+	// none, which is nearly always.
+	n atomic.Int32
 }
 
 func (f *faults) add(fr faultRule) faultRule {
@@ -62,7 +69,9 @@ func (f *faults) add(fr faultRule) faultRule {
 	if fr.Seed != nil {
 		seed = *fr.Seed
 	}
-	f.rules = append(f.rules, &rule{faultRule: fr, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed))})
+	f.rules = append(f.rules, &rule{faultRule: fr, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed)),
+		template: openapi.OperationKey("", fr.Path)})
+	f.n.Store(int32(len(f.rules)))
 	return fr
 }
 
@@ -80,6 +89,7 @@ func (f *faults) clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rules = nil
+	f.n.Store(0)
 }
 
 // firing is what a rule that fired asks for.
@@ -92,6 +102,9 @@ type firing struct {
 
 // fire finds the first rule that matches and fires for this request.
 func (f *faults) fire(r *http.Request, route *openapi.Route) *firing {
+	if f.n.Load() == 0 {
+		return nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ru := range f.rules {
@@ -139,7 +152,7 @@ func (ru *rule) matches(r *http.Request, route *openapi.Route) bool {
 	if ru.Path == r.URL.Path {
 		return true
 	}
-	return route != nil && (ru.Path == route.Path || openapi.OperationKey(route.Method, ru.Path) == route.Key)
+	return route != nil && (ru.Path == route.Path || route.Key[strings.IndexByte(route.Key, ' '):] == ru.template)
 }
 
 // wait sleeps for a rule's latency, or until the client gives up.

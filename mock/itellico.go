@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,15 +75,7 @@ func (it *itellico) Render(e *apiError) map[string]any {
 	if code == "" {
 		code = "internal_error"
 	}
-	body := map[string]any{"code": code, "message": e.Message}
-	if len(e.Violations) > 0 {
-		body["message"] = "Validation failed"
-		errs := make([]any, len(e.Violations))
-		for i, v := range e.Violations {
-			errs[i] = map[string]any{"field": v.Field(), "message": v.Message}
-		}
-		body["errors"] = errs
-	}
+	body := codeMessageBody(code, e)
 	if e.Detail != "" {
 		body["detail"] = e.Detail
 	}
@@ -163,7 +156,7 @@ func (it *itellico) createAgent(s *Server) handlerFunc {
 		if err != nil {
 			return response{}, err
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc)}, nil
+		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc), checked: it.agents.response}, nil
 	}
 }
 
@@ -185,10 +178,6 @@ func (it *itellico) getAgent(s *Server) handlerFunc {
 	}
 }
 
-// unionFields are the agent members that hold one variant of a union
-// (tagged by "provider") and merge partially on PATCH.
-var unionFields = []string{"model", "transcriber", "voice"}
-
 // patchAgent applies a merge patch. A PATCH also unarchives: the SDKs
 // document unarchiving "via PATCH", and no field exists for it.
 func (it *itellico) patchAgent(s *Server) handlerFunc {
@@ -197,11 +186,7 @@ func (it *itellico) patchAgent(s *Server) handlerFunc {
 		patch, _ := req.body.(map[string]any)
 		rec, err := s.store.Update(req.ctx, collItlAgents, req.tenant, id, func(stored []byte, meta *store.Meta) ([]byte, error) {
 			meta.Archived = false
-			p, err := replaceSwitchedVariants(stored, patch)
-			if err != nil {
-				return nil, err
-			}
-			return it.agents.merge(stored, p, func(doc, body map[string]any) error {
+			return it.agents.merge(stored, patch, func(doc, body map[string]any) error {
 				doc["modified"] = timestamp(s.now())
 				return it.checkVariants(s, doc, body)
 			})
@@ -212,49 +197,8 @@ func (it *itellico) patchAgent(s *Server) handlerFunc {
 		if err != nil {
 			return response{}, err
 		}
-		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc)}, nil
+		return response{status: http.StatusOK, body: json.RawMessage(rec.Doc), checked: it.agents.response}, nil
 	}
-}
-
-// replaceSwitchedVariants rewrites a patch so that a union member whose
-// provider changes is replaced whole instead of merged into the old variant:
-// every old key the patch does not set becomes null, which RFC 7396 deletes.
-// The caller's patch is not modified.
-func replaceSwitchedVariants(stored []byte, patch map[string]any) (map[string]any, error) {
-	// Decoded with exact numbers: a stored number float64 cannot hold
-	// (1e400 in metadata) must not fail every later PATCH.
-	v, err := decodeJSON(stored)
-	if err != nil {
-		return nil, err
-	}
-	old, _ := v.(map[string]any)
-	out, copied := patch, false
-	for _, f := range unionFields {
-		next, ok := patch[f].(map[string]any)
-		if !ok {
-			continue
-		}
-		prev, _ := old[f].(map[string]any)
-		provider, switching := next["provider"]
-		if !switching || prev == nil || prev["provider"] == provider {
-			continue
-		}
-		if !copied {
-			out, copied = make(map[string]any, len(patch)), true
-			for k, v := range patch {
-				out[k] = v
-			}
-		}
-		replaced := make(map[string]any, len(prev)+len(next))
-		for k := range prev {
-			replaced[k] = nil
-		}
-		for k, v := range next {
-			replaced[k] = v
-		}
-		out[f] = replaced
-	}
-	return out, nil
 }
 
 // checkVariants requires the known fields of each union member a patch
@@ -264,7 +208,7 @@ func replaceSwitchedVariants(stored []byte, patch map[string]any) (map[string]an
 func (it *itellico) checkVariants(s *Server, doc, body map[string]any) error {
 	create := openapi.View(it.agents.create)
 	var vs []agentmock.Violation
-	for _, f := range unionFields {
+	for f := range it.agents.unions {
 		if _, touched := body[f]; !touched || create == nil || create.Properties[f] == nil {
 			continue
 		}
@@ -381,7 +325,7 @@ func itellicoFilter(q url.Values) (func(store.Meta, []byte) bool, error) {
 			return false
 		}
 		for _, t := range tags {
-			if !contains(head.Tags, t) {
+			if !slices.Contains(head.Tags, t) {
 				return false
 			}
 		}
@@ -401,15 +345,6 @@ func itellicoFilter(q url.Values) (func(store.Meta, []byte) bool, error) {
 		}
 		return true
 	}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (it *itellico) account(id string) map[string]any {

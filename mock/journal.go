@@ -155,7 +155,6 @@ type recorder struct {
 	status    int
 	body      []byte
 	truncated bool
-	hijacked  bool
 }
 
 func (w *recorder) WriteHeader(status int) {
@@ -182,7 +181,6 @@ func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if !ok {
 		return nil, nil, errors.New("the connection cannot be taken over")
 	}
-	w.hijacked = true
 	return h.Hijack()
 }
 

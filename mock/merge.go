@@ -1,5 +1,7 @@
 package mock
 
+import "github.com/agentmock/agentmock/openapi"
+
 // mergePatch applies an RFC 7396 merge patch to target, a decoded JSON
 // value, and returns the result; target's maps are changed in place. A null
 // member of an object in the patch deletes that member; an object merges
@@ -14,7 +16,7 @@ package mock
 func mergePatch(target, patch any) any {
 	p, ok := patch.(map[string]any)
 	if !ok {
-		return copyJSON(patch)
+		return openapi.Clone(patch)
 	}
 	t, ok := target.(map[string]any)
 	if !ok {
@@ -28,23 +30,4 @@ func mergePatch(target, patch any) any {
 		t[k] = mergePatch(t[k], v)
 	}
 	return t
-}
-
-// copyJSON deep-copies a decoded JSON value as it is, nulls included.
-func copyJSON(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = copyJSON(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = copyJSON(e)
-		}
-		return out
-	}
-	return v
 }

@@ -102,19 +102,19 @@ var errBadCursor = &apiError{Status: http.StatusUnprocessableEntity, Code: "INVA
 	Message: "The pagination cursor does not name an item of this list"}
 
 // digaPage answers a Diga list from a store collection.
-func (s *Server) digaPage(req *request, coll, tenant string, match func(store.Meta, []byte) bool) (response, error) {
+func (s *Server) digaPage(req *request, coll, tenant string) (response, error) {
 	pp, err := parsePage(req)
 	if err != nil {
 		return response{}, err
 	}
-	p, err := s.store.List(req.ctx, coll, tenant, pp.query(match))
+	p, err := s.store.List(req.ctx, coll, tenant, pp.query(nil))
 	if errors.Is(err, store.ErrCursor) {
 		return response{}, errBadCursor
 	}
 	if err != nil {
 		return response{}, err
 	}
-	return s.envelope(req, pp, p, coll != collDigaAgents)
+	return s.envelope(req, pp, p, true)
 }
 
 // paginate applies a Diga list's pagination to records held in memory, in
@@ -196,7 +196,13 @@ func (s *Server) envelope(req *request, pp pageParams, p store.Page, reshape boo
 		body["total_pages"] = (p.Total + pp.limit - 1) / pp.limit
 	}
 	// The seed-era envelope has no page members: send only what the served
-	// document declares.
-	s.spec.Unknown(envelope, body, true)
+	// document declares. Only its own members: the items are shaped above.
+	if envelope != nil && len(envelope.Properties) > 0 {
+		for k := range body {
+			if envelope.Properties[k] == nil {
+				delete(body, k)
+			}
+		}
+	}
 	return response{status: http.StatusOK, body: body}, nil
 }

@@ -3,6 +3,7 @@ package mock
 import (
 	"crypto/subtle"
 	"net/http"
+	"slices"
 
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
@@ -50,15 +51,7 @@ type principal struct {
 
 // allows reports whether the key may use a permission.
 func (p principal) allows(perm string) bool {
-	if p.permissions == nil || perm == "" {
-		return true
-	}
-	for _, have := range p.permissions {
-		if have == perm {
-			return true
-		}
-	}
-	return false
+	return p.permissions == nil || perm == "" || slices.Contains(p.permissions, perm)
 }
 
 // keyring finds the tenant a key belongs to. It compares against every key,

@@ -20,6 +20,10 @@ type resource struct {
 	spec     *openapi.Spec
 	response *openapi3.Schema // the stored and returned shape
 	create   *openapi3.Schema // request body of create: fallback defaults
+	// unions maps each member of the create body that holds one variant of
+	// a tagged union to the member that tells the variants apart
+	// (itellico's model, transcriber and voice: "provider").
+	unions map[string]string
 }
 
 func newResource(spec *openapi.Spec, createKey, responseKey string, responseStatus int) (*resource, error) {
@@ -35,6 +39,14 @@ func newResource(spec *openapi.Spec, createKey, responseKey string, responseStat
 	}
 	if res.response == nil {
 		return nil, fmt.Errorf("%s declares no JSON response for %d", responseKey, responseStatus)
+	}
+	res.unions = map[string]string{}
+	if cv := openapi.View(res.create); cv != nil {
+		for name, p := range cv.Properties {
+			if tag, _ := openapi.Tag(p.Value); tag != "" {
+				res.unions[name] = tag
+			}
+		}
 	}
 	return res, nil
 }
@@ -70,7 +82,12 @@ func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("decode stored document: %w", err)
 	}
-	doc, ok := mergePatch(v, patch).(map[string]any)
+	old, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("stored document is not an object")
+	}
+	patch = rs.replaceSwitchedVariants(old, patch)
+	doc, ok := mergePatch(old, patch).(map[string]any)
 	if !ok {
 		return nil, errors.New("merged document is not an object")
 	}
@@ -78,6 +95,40 @@ func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]b
 		return nil, invalid(vs...)
 	}
 	return rs.finish(doc, patch, manage)
+}
+
+// replaceSwitchedVariants rewrites a patch so that a union member whose
+// tag (itellico's provider) changes is replaced whole instead of merged into the old variant:
+// every old key the patch does not set becomes null, which RFC 7396 deletes.
+// The caller's patch is not modified.
+func (rs *resource) replaceSwitchedVariants(old, patch map[string]any) map[string]any {
+	out, copied := patch, false
+	for f, tag := range rs.unions {
+		next, ok := patch[f].(map[string]any)
+		if !ok {
+			continue
+		}
+		prev, _ := old[f].(map[string]any)
+		variant, switching := next[tag]
+		if !switching || prev == nil || prev[tag] == variant {
+			continue
+		}
+		if !copied {
+			out, copied = make(map[string]any, len(patch)), true
+			for k, v := range patch {
+				out[k] = v
+			}
+		}
+		replaced := make(map[string]any, len(prev)+len(next))
+		for k := range prev {
+			replaced[k] = nil
+		}
+		for k, v := range next {
+			replaced[k] = v
+		}
+		out[f] = replaced
+	}
+	return out
 }
 
 // cleared reports members that a create request must give but the patch

@@ -28,20 +28,20 @@ func Example(op *openapi3.Operation, status int, name string) (any, bool) {
 	}
 	if name != "" {
 		if ex := mt.Examples[name]; ex != nil && ex.Value != nil {
-			return clone(ex.Value.Value), true
+			return Clone(ex.Value.Value), true
 		}
 		return nil, false
 	}
 	if mt.Example != nil {
-		return clone(mt.Example), true
+		return Clone(mt.Example), true
 	}
 	for _, k := range sortedKeys(mt.Examples) {
 		if ex := mt.Examples[k]; ex != nil && ex.Value != nil {
-			return clone(ex.Value.Value), true
+			return Clone(ex.Value.Value), true
 		}
 	}
 	if mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Example != nil {
-		return clone(mt.Schema.Value.Example), true
+		return Clone(mt.Schema.Value.Example), true
 	}
 	return nil, false
 }
@@ -65,20 +65,20 @@ func generate(sch *openapi3.Schema, rng *rand.Rand, depth int) any {
 		return nil
 	}
 	if sch.Example != nil {
-		return clone(sch.Example)
+		return Clone(sch.Example)
 	}
 	if sch.Default != nil {
-		return clone(sch.Default)
+		return Clone(sch.Default)
 	}
 	if len(sch.Enum) > 0 {
 		for _, e := range sch.Enum {
 			if e != nil {
-				return clone(e)
+				return Clone(e)
 			}
 		}
 	}
 	if sch.Const != nil {
-		return clone(sch.Const)
+		return Clone(sch.Const)
 	}
 	if len(sch.AllOf) > 1 {
 		merged := map[string]any{}
@@ -189,9 +189,7 @@ func genString(sch *openapi3.Schema, rng *rand.Rand) string {
 		for i := range b {
 			b[i] = byte(rng.IntN(256))
 		}
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+		return UUIDv4(b)
 	case "date-time":
 		return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(365*24*3600)) * time.Second).Format(time.RFC3339)
 	case "date":
@@ -244,4 +242,12 @@ func SampleRequest(spec *Spec, op OperationInfo) (path, query string, body any) 
 		}
 	}
 	return path, query, body
+}
+
+// UUIDv4 formats 16 random bytes as a version 4 UUID, setting its version
+// and variant bits.
+func UUIDv4(b [16]byte) string {
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -330,12 +330,12 @@ func (s *Spec) Complete(sch, fallback *openapi3.Schema, obj map[string]any) {
 			continue
 		}
 		if d, ok := Default(p); ok {
-			obj[name] = clone(d)
+			obj[name] = Clone(d)
 			s.completeValue(p, fp, obj[name])
 			continue
 		}
 		if d, ok := Default(fp); ok && fp != nil {
-			obj[name] = clone(d)
+			obj[name] = Clone(d)
 			continue
 		}
 		if pv := View(p); pv != nil && len(pv.Properties) > 0 && len(union(pv)) == 0 {
@@ -411,9 +411,9 @@ func (s *Spec) completeValue(sch, fallback *openapi3.Schema, v any) {
 	}
 }
 
-// clone deep-copies a default so that stored documents never share the
-// schema's own maps and slices.
-func clone(v any) any { return copyTree(v, false) }
+// Clone deep-copies a decoded JSON value, nulls included: so that stored
+// documents never share the schema's defaults, nor a request's maps.
+func Clone(v any) any { return copyTree(v, false) }
 
 // WithoutNulls copies a decoded JSON value without its null object members:
 // what a merge patch (RFC 7396) asks to keep, as opposed to remove.
@@ -530,6 +530,15 @@ func scalar(buf *bytes.Buffer, v any) error {
 			buf.WriteString(string(x))
 			return nil
 		}
+	case json.RawMessage:
+		// A stored document, written by Encode: sent as it is, and still
+		// checked against the document with the rest of the response.
+		if len(x) == 0 {
+			buf.WriteString("null")
+		} else {
+			buf.Write(x)
+		}
+		return nil
 	case string:
 		if plain(x) {
 			buf.WriteByte('"')

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -37,8 +38,9 @@ func Embedded(name string) ([]byte, error) {
 // Load, so one Spec serves any number of concurrent requests.
 type Spec struct {
 	Doc *openapi3.T
-	// Raw is the document as given, served back to users who ask for it.
-	Raw []byte
+	// json is the document as JSON, for GET /_mock/openapi.json: encoded
+	// on the first request, then kept.
+	json func() ([]byte, error)
 	// Warnings lists what kin-openapi's strict validation of the document
 	// found. Vendor documents carry such defects, and refusing them would make
 	// agentmock useless with the very documents users have.
@@ -104,7 +106,7 @@ func Load(ctx context.Context, data []byte) (*Spec, error) {
 	if doc.Paths == nil || doc.Paths.Len() == 0 {
 		return nil, errors.New("openapi: the document declares no paths")
 	}
-	s := &Spec{Doc: doc, Raw: data, order: map[uintptr][]string{}}
+	s := &Spec{Doc: doc, json: sync.OnceValues(doc.MarshalJSON), order: map[uintptr][]string{}}
 	if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
 		s.Warnings = append(s.Warnings, err.Error())
 	}
@@ -218,6 +220,9 @@ func ResponseSchema(op *openapi3.Operation, status int) *openapi3.Schema {
 	return jsonSchema(ref.Value.Content)
 }
 
+// JSON is the document as served: loaded, and encoded as JSON.
+func (s *Spec) JSON() ([]byte, error) { return s.json() }
+
 // SuccessStatus returns the lowest 2xx status the operation declares, which is
 // how the documents tell a 200 from a 201 or a 204.
 func SuccessStatus(op *openapi3.Operation) int {
@@ -226,8 +231,8 @@ func SuccessStatus(op *openapi3.Operation) int {
 		return http.StatusOK
 	}
 	for code := range op.Responses.Map() {
-		var n int
-		if _, err := fmt.Sscanf(code, "%d", &n); err != nil || n < 200 || n > 299 {
+		n, err := strconv.Atoi(code)
+		if err != nil || n < 200 || n > 299 {
 			continue
 		}
 		if best == 0 || n < best {

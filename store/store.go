@@ -158,15 +158,25 @@ func (t *Tx) Create(coll, tenant, id string, doc []byte) (Record, error) {
 	return Record{ID: id, Seq: seq, Doc: doc}, nil
 }
 
-// Get reads one document. The Doc is a copy, valid after the transaction.
-func (t *Tx) Get(coll, tenant, id string) (Record, error) {
+// locate finds a stored document: its tenant's bucket and its raw value,
+// valid for the transaction. op names the operation in errors.
+func (t *Tx) locate(op, coll, tenant, id string) (*bolt.Bucket, []byte, error) {
 	b, err := tenantBucket(t.tx, coll, tenant, false)
 	if err != nil {
-		return Record{}, fmt.Errorf("get %s/%s: %w", coll, id, err)
+		return nil, nil, fmt.Errorf("%s %s/%s: %w", op, coll, id, err)
 	}
 	v := b.Bucket(docsBucket).Get([]byte(id))
 	if v == nil {
-		return Record{}, fmt.Errorf("get %s/%s: %w", coll, id, ErrNotFound)
+		return nil, nil, fmt.Errorf("%s %s/%s: %w", op, coll, id, ErrNotFound)
+	}
+	return b, v, nil
+}
+
+// Get reads one document. The Doc is a copy, valid after the transaction.
+func (t *Tx) Get(coll, tenant, id string) (Record, error) {
+	_, v, err := t.locate("get", coll, tenant, id)
+	if err != nil {
+		return Record{}, err
 	}
 	seq, meta, doc := decodeValue(v)
 	return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
@@ -175,35 +185,47 @@ func (t *Tx) Get(coll, tenant, id string) (Record, error) {
 // Put replaces an existing document and its Meta, keeping its place in the
 // creation order.
 func (t *Tx) Put(coll, tenant, id string, meta Meta, doc []byte) error {
-	b, err := tenantBucket(t.tx, coll, tenant, false)
+	b, v, err := t.locate("put", coll, tenant, id)
 	if err != nil {
-		return fmt.Errorf("put %s/%s: %w", coll, id, err)
-	}
-	docs := b.Bucket(docsBucket)
-	v := docs.Get([]byte(id))
-	if v == nil {
-		return fmt.Errorf("put %s/%s: %w", coll, id, ErrNotFound)
+		return err
 	}
 	seq, _, _ := decodeValue(v)
-	return docs.Put([]byte(id), encodeValue(seq, meta, doc))
+	return b.Bucket(docsBucket).Put([]byte(id), encodeValue(seq, meta, doc))
+}
+
+// Update replaces a document, and optionally its Meta, with what fn makes of
+// them, finding it once. fn gets the stored bytes, valid only during the
+// call.
+func (t *Tx) Update(coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]byte, error)) (Record, error) {
+	b, v, err := t.locate("update", coll, tenant, id)
+	if err != nil {
+		return Record{}, err
+	}
+	seq, meta, doc := decodeValue(v)
+	next, err := fn(doc, &meta)
+	if err != nil {
+		return Record{}, err
+	}
+	value := encodeValue(seq, meta, next)
+	if err := b.Bucket(docsBucket).Put([]byte(id), value); err != nil {
+		return Record{}, err
+	}
+	// From the encoded value, which is ours: fn may have handed back the
+	// stored bytes themselves, which die with the transaction.
+	return Record{ID: id, Seq: seq, Meta: meta, Doc: value[headerLen:]}, nil
 }
 
 // Delete removes a document and its index entry.
 func (t *Tx) Delete(coll, tenant, id string) error {
-	b, err := tenantBucket(t.tx, coll, tenant, false)
+	b, v, err := t.locate("delete", coll, tenant, id)
 	if err != nil {
-		return fmt.Errorf("delete %s/%s: %w", coll, id, err)
-	}
-	docs := b.Bucket(docsBucket)
-	v := docs.Get([]byte(id))
-	if v == nil {
-		return fmt.Errorf("delete %s/%s: %w", coll, id, ErrNotFound)
+		return err
 	}
 	seq, _, _ := decodeValue(v)
 	if err := b.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
 		return err
 	}
-	return docs.Delete([]byte(id))
+	return b.Bucket(docsBucket).Delete([]byte(id))
 }
 
 // DeleteTenant removes every document a tenant has in a collection.
@@ -305,13 +327,8 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, e
 // returned wrapped.
 func (s *Store) Update(ctx context.Context, coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]byte, error)) (rec Record, err error) {
 	err = s.Write(ctx, func(tx *Tx) error {
-		if rec, err = tx.Get(coll, tenant, id); err != nil {
-			return err
-		}
-		if rec.Doc, err = fn(rec.Doc, &rec.Meta); err != nil {
-			return err
-		}
-		return tx.Put(coll, tenant, id, rec.Meta, rec.Doc)
+		rec, err = tx.Update(coll, tenant, id, fn)
+		return err
 	})
 	return rec, wrap(err)
 }
