@@ -57,11 +57,11 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	digaSpec, digaOurs, err := loadSpec(ctx, o.DigaSpec, "diga", o.Logger)
+	digaSpec, err := LoadSpec(ctx, o.DigaSpec, "diga", o.Logger)
 	if err != nil {
 		return nil, err
 	}
-	itlSpec, itlOurs, err := loadSpec(ctx, o.ItellicoSpec, "itellico", o.Logger)
+	itlSpec, err := LoadSpec(ctx, o.ItellicoSpec, "itellico", o.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -69,14 +69,14 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := build(ctx, o, st, fx, digaSpec, itlSpec, digaOurs, itlOurs)
+	a, err := build(ctx, o, st, fx, digaSpec, itlSpec)
 	if err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
 	return a, nil
 }
 
-func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, digaSpec, itlSpec *openapi.Spec, digaOurs, itlOurs bool) (*App, error) {
+func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, digaSpec, itlSpec *openapi.Spec) (*App, error) {
 	empty, err := st.Empty(ctx)
 	if err != nil {
 		return nil, err
@@ -93,11 +93,12 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 		Seed:               empty,
 	}
 	a := &App{Store: st, Fixtures: fx}
-	cfg.StrictStatus = digaOurs
+	// Our own documents declare every status we send; a user's may not.
+	cfg.StrictStatus = o.DigaSpec == ""
 	if a.Diga, err = NewDiga(ctx, digaSpec, st, &fx.Diga, cfg); err != nil {
 		return nil, err
 	}
-	cfg.StrictStatus = itlOurs
+	cfg.StrictStatus = o.ItellicoSpec == ""
 	if a.Itellico, err = NewItellico(ctx, itlSpec, st, &fx.Itellico, cfg); err != nil {
 		return nil, err
 	}
@@ -107,9 +108,12 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 // Close closes the database.
 func (a *App) Close() error { return a.Store.Close() }
 
-// loadSpec reads a document from file, or the embedded one. It reports
-// whether the document is ours, whose every status is declared.
-func loadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openapi.Spec, bool, error) {
+// LoadSpec reads a provider's document ("diga" or "itellico") from file, or
+// the embedded one when file is "", and logs what strict validation found.
+func LoadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openapi.Spec, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	var data []byte
 	var err error
 	if file != "" {
@@ -118,16 +122,16 @@ func loadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openap
 		data, err = openapi.Embedded(name)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("%s document: %w", name, err)
+		return nil, fmt.Errorf("%s document: %w", name, err)
 	}
 	spec, err := openapi.Load(ctx, data)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s document: %w", name, err)
+		return nil, fmt.Errorf("%s document: %w", name, err)
 	}
 	for _, w := range spec.Warnings {
 		log.Warn("the document does not pass strict OpenAPI validation; serving it anyway", "provider", name, "warning", w)
 	}
-	return spec, file == "", nil
+	return spec, nil
 }
 
 // DefaultKey is the first API key the fixtures give a provider.

@@ -12,7 +12,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +32,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/agentmock/agentmock/contracttests"
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/mock"
 )
 
 type config struct {
@@ -65,6 +71,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if c.coldRuns < 1 || c.prismColdRuns < 1 || c.agents < 1 {
+		return errors.New("-cold-runs, -prism-cold-runs and -agents must be at least 1")
+	}
 	for _, f := range strings.Split(clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -99,28 +108,32 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func measure(ctx context.Context, c config, dir string, out io.Writer) error {
-	cold, err := coldStarts(ctx, c.coldRuns, func(port1, port2 int) *exec.Cmd {
-		return exec.Command(c.bin, "--db", filepath.Join(dir, fmt.Sprintf("cold-%d.db", port1)), "--diga-addr", fmt.Sprint("127.0.0.1:", port1), "--itellico-addr", fmt.Sprint("127.0.0.1:", port2))
-	}, digaGet)
+	run := 0
+	cold, err := coldStarts(ctx, c.coldRuns, func(ports [2]int) *exec.Cmd {
+		run++
+		return agentmock(c.bin, filepath.Join(dir, fmt.Sprintf("cold-%d.db", run)), ports, true)
+	})
 	if err != nil {
 		return fmt.Errorf("cold start: %w", err)
 	}
 	fmt.Fprintf(out, "cold start, exec to first 200 (GET an agent), median of %d: %s (min %s, max %s)\n\n", len(cold), ms(median(cold)), ms(slices.Min(cold)), ms(slices.Max(cold)))
 
 	db := filepath.Join(dir, "load.db")
-	ports := [2]int{freePort(), freePort()}
+	ports, err := freePorts()
+	if err != nil {
+		return err
+	}
 	srv, err := start(ctx, c.bin, db, ports, false)
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
 	digaIDs, itlIDs, err := seed(ctx, srv, c.agents)
+	srv.stop()
 	if err != nil {
-		srv.stop()
 		return fmt.Errorf("seed: %w", err)
 	}
 	fmt.Fprintf(out, "seeded %d agents per provider over HTTP in %s (fsync off)\n", c.agents, time.Since(t0).Round(time.Millisecond))
-	srv.stop()
 
 	results := map[string]result{}
 	for _, fsync := range []bool{true, false} {
@@ -129,18 +142,13 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "RSS with %d agents per provider stored, after start (fsync=%v): %d MB\n", c.agents, fsync, srv.rssMB())
-		var scen []scenario
-		if fsync {
-			scen = scenarios(srv, digaIDs, itlIDs)
-		} else {
-			for _, s := range scenarios(srv, digaIDs, itlIDs) {
-				if strings.Contains(s.name, "valid PATCH") && !strings.Contains(s.name, "invalid") {
-					s.name += ", fsync off"
-					scen = append(scen, s)
-				}
+		for _, s := range scenarios(srv, digaIDs, itlIDs) {
+			if !fsync && !s.persists {
+				continue // fsync matters only to writes
 			}
-		}
-		for _, s := range scen {
+			if !fsync {
+				s.name += ", fsync off"
+			}
 			for _, n := range c.clients {
 				r := drive(ctx, n, c.duration, s.req)
 				results[fmt.Sprintf("%s@%d", s.name, n)] = r
@@ -155,100 +163,98 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 		fmt.Fprintln(out, "Prism not found (npm install --prefix /opt/prism @stoplight/prism-cli, or -prism PATH): no comparison")
 		return nil
 	}
-	pcold, err := coldStarts(ctx, c.prismColdRuns, func(port, _ int) *exec.Cmd {
-		return exec.Command(c.prism, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(port), c.spec)
-	}, digaGet)
+	prismCmd := func(ports [2]int) *exec.Cmd {
+		return exec.Command(c.prism, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(ports[0]), c.spec)
+	}
+	pcold, err := coldStarts(ctx, c.prismColdRuns, prismCmd)
 	if err != nil {
 		return fmt.Errorf("prism cold start: %w", err)
 	}
 	fmt.Fprintf(out, "Prism cold start, median of %d: %s; agentmock is %.0fx faster\n", len(pcold), ms(median(pcold)), float64(median(pcold))/float64(median(cold)))
-	port := freePort()
-	cmd := exec.Command(c.prism, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(port), c.spec)
+	if ports, err = freePorts(); err != nil {
+		return err
+	}
+	cmd := prismCmd(ports)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	prism := &server{diga: fmt.Sprint("http://127.0.0.1:", port)}
-	if _, err := waitFor(ctx, prism.diga, digaGet, 60*time.Second); err != nil {
+	prism := newServer(cmd, ports)
+	if err := waitFor(ctx, prism.diga, 60*time.Second); err != nil {
 		return fmt.Errorf("prism: %w", err)
 	}
-	patch := scenarios(prism, digaIDs, itlIDs)[1]
-	for _, n := range c.clients {
-		r := drive(ctx, n, c.duration, patch.req)
-		ours := results[fmt.Sprintf("%s@%d", patch.name, n)]
-		fmt.Fprintf(out, "Prism %-46s %3d clients  %s   agentmock (fsync on) %.1fx its req/s\n", patch.name, n, r, ours.rps/r.rps)
+	for _, s := range scenarios(prism, digaIDs, itlIDs) {
+		if s.provider != "diga" || !s.persists {
+			continue // Prism serves only our Diga document, and it is compared on PATCH
+		}
+		for _, n := range c.clients {
+			r := drive(ctx, n, c.duration, s.req)
+			ours := results[fmt.Sprintf("%s@%d", s.name, n)]
+			fmt.Fprintf(out, "Prism %-46s %3d clients  %s   agentmock (fsync on) %.1fx its req/s\n", s.name, n, r, ours.rps/r.rps)
+		}
 	}
 	return nil
 }
 
 // A scenario is one kind of request; req makes the i-th request of client c.
 type scenario struct {
-	name string
-	req  func(client, i int) *http.Request
-}
-
-const digaAgent = "11111111-1111-4111-8111-111111111111"
-
-func digaGet(base string) *http.Request {
-	req, _ := http.NewRequest(http.MethodGet, base+"/v1/agent/"+digaAgent, nil)
-	req.Header.Set("Authorization", "Bearer sk-diga-demo")
-	return req
+	name     string
+	provider string
+	persists bool // a valid write, measured with fsync on and off
+	req      func(client, i int) *http.Request
 }
 
 func scenarios(srv *server, digaIDs, itlIDs []string) []scenario {
-	diga := func(method, path, body string) *http.Request {
-		req, _ := http.NewRequest(method, srv.diga+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer sk-diga-demo")
+	diga, itl := srv.diga, srv.itellico
+	request := func(t contracttests.Target, method, path, body string) *http.Request {
+		req, _ := http.NewRequest(method, t.BaseURL+path, strings.NewReader(body))
+		req.Header.Set(t.Header, t.Value)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req
 	}
-	itl := func(method, path, body string) *http.Request {
-		req, _ := http.NewRequest(method, srv.itellico+path, strings.NewReader(body))
-		req.Header.Set("X-API-Key", "itl-demo")
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req
-	}
+	// Each client works on its own agent.
 	pick := func(ids []string, c int, fallback string) string {
 		if len(ids) == 0 {
 			return fallback
 		}
 		return ids[c%len(ids)]
 	}
+	digaAgent := func(c int) string { return "/v1/agent/" + pick(digaIDs, c, contracttests.FixtureDigaAgent) }
+	itlAgent := func(c int) string {
+		return "/v1/accounts/me/agents/" + pick(itlIDs, c, contracttests.FixtureItellicoAgent)
+	}
 	return []scenario{
-		{"diga: GET an agent", func(c, _ int) *http.Request {
-			return diga("GET", "/v1/agent/"+pick(digaIDs, c, digaAgent), "")
+		{"diga: GET an agent", "diga", false, func(c, _ int) *http.Request {
+			return request(diga, "GET", digaAgent(c), "")
 		}},
-		{"diga: valid PATCH, persisted", func(c, i int) *http.Request {
-			return diga("PATCH", "/v1/agent/"+pick(digaIDs, c, digaAgent), fmt.Sprintf(`{"name":"load %d-%d","max_reminder_count":%d}`, c, i, i%10))
+		{"diga: valid PATCH, persisted", "diga", true, func(c, i int) *http.Request {
+			return request(diga, "PATCH", digaAgent(c), fmt.Sprintf(`{"name":"load %d-%d","max_reminder_count":%d}`, c, i, i%10))
 		}},
-		{"diga: invalid PATCH (422)", func(c, _ int) *http.Request {
-			return diga("PATCH", "/v1/agent/"+pick(digaIDs, c, digaAgent), `{"max_reminder_count":-1}`)
+		{"diga: invalid PATCH (422)", "diga", false, func(c, _ int) *http.Request {
+			return request(diga, "PATCH", digaAgent(c), `{"max_reminder_count":-1}`)
 		}},
-		{"diga: list 100 of the stored agents", func(int, int) *http.Request {
-			return diga("GET", "/v1/agent/?limit=100", "")
+		{"diga: list 100 of the stored agents", "diga", false, func(int, int) *http.Request {
+			return request(diga, "GET", "/v1/agent/?limit=100", "")
 		}},
-		{"itellico: GET an agent", func(c, _ int) *http.Request {
-			return itl("GET", "/v1/accounts/me/agents/"+pick(itlIDs, c, ""), "")
+		{"itellico: GET an agent", "itellico", false, func(c, _ int) *http.Request {
+			return request(itl, "GET", itlAgent(c), "")
 		}},
-		{"itellico: valid PATCH, persisted", func(c, i int) *http.Request {
-			return itl("PATCH", "/v1/accounts/me/agents/"+pick(itlIDs, c, ""), fmt.Sprintf(`{"name":"load %d-%d","metadata":{"n":%d}}`, c, i, i))
+		{"itellico: valid PATCH, persisted", "itellico", true, func(c, i int) *http.Request {
+			return request(itl, "PATCH", itlAgent(c), fmt.Sprintf(`{"name":"load %d-%d","metadata":{"n":%d}}`, c, i, i))
 		}},
-		{"itellico: invalid PATCH (400/422)", func(c, _ int) *http.Request {
-			return itl("PATCH", "/v1/accounts/me/agents/"+pick(itlIDs, c, ""), `{"max_duration_seconds":"long"}`)
+		{"itellico: invalid PATCH (400/422)", "itellico", false, func(c, _ int) *http.Request {
+			return request(itl, "PATCH", itlAgent(c), `{"max_duration_seconds":"long"}`)
 		}},
-		{"itellico: list 100 of the stored agents", func(int, int) *http.Request {
-			return itl("GET", "/v1/accounts/me/agents?limit=100", "")
+		{"itellico: list 100 of the stored agents", "itellico", false, func(int, int) *http.Request {
+			return request(itl, "GET", "/v1/accounts/me/agents?limit=100", "")
 		}},
 	}
 }
 
 // result is one measurement.
 type result struct {
-	n        int
 	errors   int
 	rps      float64
 	p50, p99 time.Duration
@@ -266,7 +272,7 @@ func (r result) String() string {
 
 // drive runs n closed-loop clients for d and collects every latency.
 func drive(ctx context.Context, n int, d time.Duration, req func(client, i int) *http.Request) result {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n, DisableCompression: true}, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -285,11 +291,13 @@ func drive(ctx context.Context, n int, d time.Duration, req func(client, i int) 
 			w := &ws[c]
 			w.statuses = map[int]int{}
 			for i := 0; ctx.Err() == nil; i++ {
-				r := req(c, i)
 				t := time.Now()
-				res, err := client.Do(r)
+				res, err := client.Do(req(c, i).WithContext(ctx))
 				if err != nil {
-					w.errors++
+					if ctx.Err() == nil { // not the measurement ending
+						w.errors++
+						time.Sleep(time.Millisecond)
+					}
 					continue
 				}
 				_, _ = io.Copy(io.Discard, res.Body)
@@ -311,7 +319,6 @@ func drive(ctx context.Context, n int, d time.Duration, req func(client, i int) 
 		}
 	}
 	slices.Sort(all)
-	r.n = len(all)
 	r.rps = float64(len(all)) / elapsed.Seconds()
 	if len(all) > 0 {
 		r.p50 = all[len(all)/2]
@@ -320,18 +327,32 @@ func drive(ctx context.Context, n int, d time.Duration, req func(client, i int) 
 	return r
 }
 
+// server is a running agentmock (or Prism): how to reach and authenticate
+// to each provider, with the embedded fixtures' demo keys.
 type server struct {
 	cmd            *exec.Cmd
-	diga, itellico string
+	diga, itellico contracttests.Target
+}
+
+func newServer(cmd *exec.Cmd, ports [2]int) *server {
+	fx, _ := fixtures.Load("") // embedded: checked by agentmock's own tests
+	diga, _ := contracttests.DefaultTarget("diga", fmt.Sprint("http://127.0.0.1:", ports[0]), mock.DefaultKey(fx.Diga.Projects))
+	itl, _ := contracttests.DefaultTarget("itellico", fmt.Sprint("http://127.0.0.1:", ports[1]), mock.DefaultKey(fx.Itellico.Accounts))
+	return &server{cmd: cmd, diga: diga, itellico: itl}
+}
+
+func agentmock(bin, db string, ports [2]int, fsync bool) *exec.Cmd {
+	return exec.Command(bin, "--db", db, "--diga-addr", fmt.Sprint("127.0.0.1:", ports[0]),
+		"--itellico-addr", fmt.Sprint("127.0.0.1:", ports[1]), "--fsync="+strconv.FormatBool(fsync))
 }
 
 func start(ctx context.Context, bin, db string, ports [2]int, fsync bool) (*server, error) {
-	cmd := exec.Command(bin, "--db", db, "--diga-addr", fmt.Sprint("127.0.0.1:", ports[0]), "--itellico-addr", fmt.Sprint("127.0.0.1:", ports[1]), "--fsync="+strconv.FormatBool(fsync))
+	cmd := agentmock(bin, db, ports, fsync)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, diga: fmt.Sprint("http://127.0.0.1:", ports[0]), itellico: fmt.Sprint("http://127.0.0.1:", ports[1])}
-	if _, err := waitFor(ctx, s.diga, digaGet, 30*time.Second); err != nil {
+	s := newServer(cmd, ports)
+	if err := waitFor(ctx, s.diga, 30*time.Second); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -358,86 +379,105 @@ func (s *server) rssMB() int {
 }
 
 // seed creates n agents per provider through the API and returns the ids of
-// the first 64 of each, for the clients to work on.
+// the first 64 of each, for the clients to work on. The first failure stops
+// it.
 func seed(ctx context.Context, s *server, n int) (diga, itl []string, err error) {
-	type job struct {
-		url, header, key, body string
-		idKey                  string
+	jobs := []struct {
+		target                 contracttests.Target
+		path, createKey, idKey string
+		ids                    *[]string
+	}{
+		{s.diga, "/v1/agent/", "POST /v1/agent/", "agent_id", &diga},
+		{s.itellico, "/v1/accounts/me/agents", "POST /v1/accounts/{}/agents", "id", &itl},
 	}
-	jobs := []job{
-		{s.diga + "/v1/agent/", "Authorization", "Bearer sk-diga-demo", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es","name":"seeded"}`, `"agent_id":"`},
-		{s.itellico + "/v1/accounts/me/agents", "X-API-Key", "itl-demo", `{"name":"seeded","model":{"provider":"azure_openai","model":"gpt-5-mini"},"transcriber":{"provider":"deepgram"},"voice":{"provider":"elevenlabs","voice_id":"pMsXgVXv3BLzUgSXRplE"}}`, `"id":"`},
-	}
-	ids := [2][]string{}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	for j, jb := range jobs {
+	for _, jb := range jobs {
+		// The create body the contract checks use: one the provider accepts.
+		body, err := json.Marshal(jb.target.BaseBodies[jb.createKey])
+		if err != nil {
+			return nil, nil, err
+		}
+		t := jb.target
+		t.BaseURL += jb.path
+		ctx, cancel := context.WithCancelCause(ctx)
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		var first error
-		next := make(chan int)
+		next := make(chan struct{})
 		for range 32 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for range next {
-					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, jb.url, strings.NewReader(jb.body))
-					req.Header.Set(jb.header, jb.key)
-					req.Header.Set("Content-Type", "application/json")
-					res, err := client.Do(req)
+					id, err := create(ctx, client, t, body, jb.idKey)
 					if err != nil {
-						mu.Lock()
-						first = cmpOr(first, err)
-						mu.Unlock()
-						continue
+						cancel(err)
+						return
 					}
-					body, _ := io.ReadAll(res.Body)
-					res.Body.Close()
 					mu.Lock()
-					if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK {
-						first = cmpOr(first, fmt.Errorf("POST %s: %d %s", jb.url, res.StatusCode, body))
-					} else if len(ids[j]) < 64 {
-						if i := strings.Index(string(body), jb.idKey); i >= 0 {
-							rest := string(body[i+len(jb.idKey):])
-							ids[j] = append(ids[j], rest[:strings.IndexByte(rest, '"')])
-						}
+					if len(*jb.ids) < 64 {
+						*jb.ids = append(*jb.ids, id)
 					}
 					mu.Unlock()
 				}
 			}()
 		}
-		for i := range n {
-			if ctx.Err() != nil || first != nil {
-				break
+	feed:
+		for range n {
+			select {
+			case next <- struct{}{}:
+			case <-ctx.Done():
+				break feed
 			}
-			next <- i
 		}
 		close(next)
 		wg.Wait()
-		if first != nil {
-			return nil, nil, first
+		err = context.Cause(ctx)
+		cancel(nil)
+		if err != nil {
+			return nil, nil, err
 		}
 	}
-	return ids[0], ids[1], ctx.Err()
+	return diga, itl, nil
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
+// create POSTs one agent and returns its id.
+func create(ctx context.Context, client *http.Client, t contracttests.Target, body []byte, idKey string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.BaseURL, bytes.NewReader(body))
+	if err != nil {
+		return "", err
 	}
-	return b
+	req.Header.Set(t.Header, t.Value)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var created map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&created); err != nil {
+		return "", fmt.Errorf("POST %s: %d, body not JSON: %w", t.BaseURL, res.StatusCode, err)
+	}
+	id, _ := created[idKey].(string)
+	if res.StatusCode >= 300 || id == "" {
+		return "", fmt.Errorf("POST %s: %d %v", t.BaseURL, res.StatusCode, created)
+	}
+	return id, nil
 }
 
-// coldStarts runs the command runs times and measures exec to the first 200.
-func coldStarts(ctx context.Context, runs int, cmd func(port1, port2 int) *exec.Cmd, probe func(string) *http.Request) ([]time.Duration, error) {
+// coldStarts runs a command runs times and measures exec to the first 200.
+func coldStarts(ctx context.Context, runs int, cmd func(ports [2]int) *exec.Cmd) ([]time.Duration, error) {
 	var out []time.Duration
 	for range runs {
-		p1, p2 := freePort(), freePort()
-		c := cmd(p1, p2)
+		ports, err := freePorts()
+		if err != nil {
+			return nil, err
+		}
+		c := cmd(ports)
 		t0 := time.Now()
 		if err := c.Start(); err != nil {
 			return nil, err
 		}
-		_, err := waitFor(ctx, fmt.Sprint("http://127.0.0.1:", p1), probe, 60*time.Second)
+		err = waitFor(ctx, newServer(c, ports).diga, 60*time.Second)
 		took := time.Since(t0)
 		_ = c.Process.Signal(syscall.SIGTERM)
 		_ = c.Wait()
@@ -449,39 +489,45 @@ func coldStarts(ctx context.Context, runs int, cmd func(port1, port2 int) *exec.
 	return out, nil
 }
 
-// waitFor polls base until probe answers 200 and says how long that took.
-func waitFor(ctx context.Context, base string, probe func(string) *http.Request, limit time.Duration) (time.Duration, error) {
+// waitFor polls until GET of the fixture Diga agent answers 200.
+func waitFor(ctx context.Context, diga contracttests.Target, limit time.Duration) error {
 	t0 := time.Now()
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for time.Since(t0) < limit {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, diga.BaseURL+"/v1/agent/"+contracttests.FixtureDigaAgent, nil)
+		if err != nil {
+			return err
 		}
-		res, err := client.Do(probe(base).WithContext(ctx))
+		req.Header.Set(diga.Header, diga.Value)
+		res, err := client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return time.Since(t0), nil
+				return nil
 			}
 		}
-		var op *net.OpError
-		if errors.As(err, &op) {
-			time.Sleep(time.Millisecond) // not listening yet
-		} else {
-			time.Sleep(2 * time.Millisecond)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		time.Sleep(time.Millisecond)
 	}
-	return 0, fmt.Errorf("%s gave no 200 within %s", base, limit)
+	return fmt.Errorf("%s gave no 200 within %s", diga.BaseURL, limit)
 }
 
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+// freePorts finds two distinct free loopback ports, holding both until both
+// are known.
+func freePorts() ([2]int, error) {
+	var ports [2]int
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return ports, err
+		}
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports, nil
 }
 
 func median(ds []time.Duration) time.Duration {

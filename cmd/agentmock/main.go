@@ -203,7 +203,8 @@ func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		ls = append(ls, listener{p.name, p.key, ln, srv})
-		log.Info("serving", "provider", p.name, "base_url", baseURL(ln.Addr()), "default_key", p.key)
+		base, _ := dialURL(ln.Addr().String())
+		log.Info("serving", "provider", p.name, "base_url", base, "default_key", p.key)
 	}
 	log.Info("ready", "db", a.Store.Path())
 
@@ -227,12 +228,4 @@ func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error
 		}
 	}
 	return nil
-}
-
-func baseURL(addr net.Addr) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if host == "" || host == "::" || host == "0.0.0.0" {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }

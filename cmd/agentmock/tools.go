@@ -8,11 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/agentmock/agentmock/contracttests"
+	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/mock"
 	"github.com/agentmock/agentmock/openapi"
 )
 
@@ -30,7 +31,8 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	if *url == "" {
-		base, err := localURL(getenv, "AGENTMOCK_DIGA_ADDR", ":3000")
+		_, o := flags(getenv, io.Discard)
+		base, err := dialURL(o.digaAddr)
 		if err != nil {
 			return err
 		}
@@ -53,16 +55,12 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// localURL is the URL that reaches the address a provider listens on, as
-// its environment variable (or the default) gives it.
-func localURL(getenv func(string) string, env, def string) (string, error) {
-	addr := getenv(env)
-	if addr == "" {
-		addr = def
-	}
+// dialURL is the URL that reaches a listen address from this machine: a
+// wildcard host (":3000", "0.0.0.0:3000") is dialled on the loopback.
+func dialURL(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("%s %q: %w", env, addr, err)
+		return "", fmt.Errorf("address %q: %w", addr, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -92,22 +90,28 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	defaults := map[string][3]string{
-		"diga":     {"AGENTMOCK_DIGA_ADDR", ":3000", "sk-diga-demo"},
-		"itellico": {"AGENTMOCK_ITELLICO_ADDR", ":4010", "itl-demo"},
+	// The defaults are agentmock's own: where `agentmock serve` listens with
+	// this environment, and the embedded fixtures' first key.
+	_, o := flags(getenv, io.Discard)
+	fx, err := fixtures.Load("")
+	if err != nil {
+		return err
 	}
-	d, ok := defaults[*provider]
-	if !ok {
+	addr, demoKey := o.digaAddr, mock.DefaultKey(fx.Diga.Projects)
+	switch *provider {
+	case "diga":
+	case "itellico":
+		addr, demoKey = o.itellicoAddr, mock.DefaultKey(fx.Itellico.Accounts)
+	default:
 		return fmt.Errorf("--provider must be diga or itellico, not %q", *provider)
 	}
 	if *base == "" {
-		var err error
-		if *base, err = localURL(getenv, d[0], d[1]); err != nil {
+		if *base, err = dialURL(addr); err != nil {
 			return err
 		}
 	}
 	if *key == "" {
-		*key = d[2]
+		*key = demoKey
 	}
 	target, err := contracttests.DefaultTarget(*provider, *base, *key)
 	if err != nil {
@@ -121,21 +125,11 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	var spec *openapi.Spec
-	switch {
-	case *specFile != "":
-		var data []byte
-		if data, err = os.ReadFile(*specFile); err == nil {
-			spec, err = openapi.Load(ctx, data)
-		}
-	default:
-		spec, err = contracttests.ServedDocument(ctx, target.Client, *base)
-		if err != nil {
-			fmt.Fprintf(stderr, "no served document (%v): using the embedded %s document\n", err, *provider)
-			var data []byte
-			if data, err = openapi.Embedded(*provider); err == nil {
-				spec, err = openapi.Load(ctx, data)
-			}
-		}
+	if *specFile != "" {
+		spec, err = mock.LoadSpec(ctx, *specFile, *provider, nil)
+	} else if spec, err = contracttests.ServedDocument(ctx, target.Client, *base); err != nil {
+		fmt.Fprintf(stderr, "no served document (%v): using the embedded %s document\n", err, *provider)
+		spec, err = mock.LoadSpec(ctx, "", *provider, nil)
 	}
 	if err != nil {
 		return err
