@@ -6,34 +6,21 @@ import (
 	"testing"
 )
 
-// TestREADMEShowsTheSample keeps the README's sample test the one that runs
-// here, line for line.
-func TestREADMEShowsTheSample(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sample, err := os.ReadFile("sample_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "```go\n"+string(sample)+"```") {
-		t.Fatal("README.md must show agentmocktest/sample_test.go verbatim in a ```go block")
-	}
-}
-
-// TestREADMEShowsTheTestcontainersExample does the same for the
+// TestREADMEShowsTheExamples keeps the README's code the code that runs or
+// compiles here, line for line: the Go helper's sample test, and the
 // testcontainers-go example, which CI compiles but cannot run.
-func TestREADMEShowsTheTestcontainersExample(t *testing.T) {
+func TestREADMEShowsTheExamples(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	example, err := os.ReadFile("../docker/testcontainers/example_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "```go\n"+string(example)+"```") {
-		t.Fatal("README.md must show docker/testcontainers/example_test.go verbatim in a ```go block")
+	for _, file := range []string{"sample_test.go", "../docker/testcontainers/example_test.go"} {
+		code, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), "```go\n"+string(code)+"```") {
+			t.Errorf("README.md must show %s verbatim in a ```go block", file)
+		}
 	}
 }

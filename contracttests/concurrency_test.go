@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentmock/agentmock/internal/storecheck"
 	"github.com/agentmock/agentmock/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -529,7 +528,7 @@ func itlWalk(t *testing.T, c client, isArchived string, limit int) []string {
 // and every collection's index against its documents (storecheck).
 func checkStoreIndexes(t *testing.T, path string) {
 	t.Helper()
-	rep, errs := storecheck.Check(path)
+	rep, errs := store.Verify(path)
 	for _, err := range errs {
 		t.Error(err)
 	}

@@ -51,7 +51,11 @@ type Check struct {
 	Accept    bool   // whether the service must accept it
 	Status    int
 	Passed    bool
-	Detail    string
+	// Inconclusive marks an allowed value refused for a reason the
+	// document does not state: a cursor or id that names nothing stored.
+	// Neither passed nor failed.
+	Inconclusive bool
+	Detail       string
 }
 
 // Report is what Run found.
@@ -70,11 +74,22 @@ func (r Report) Passed() int {
 	return n
 }
 
-func (r Report) Failed() int { return len(r.Checks) - r.Passed() }
+func (r Report) Failed() int { return len(r.Checks) - r.Passed() - r.Inconclusive() }
+
+// Inconclusive counts the checks that neither passed nor failed.
+func (r Report) Inconclusive() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Inconclusive {
+			n++
+		}
+	}
+	return n
+}
 
 // Summary is the one line a run ends with.
 func (r Report) Summary() string {
-	return fmt.Sprintf("contract checks: %d run, %d passed, %d failed", len(r.Checks), r.Passed(), r.Failed())
+	return fmt.Sprintf("contract checks: %d run, %d passed, %d failed, %d inconclusive", len(r.Checks), r.Passed(), r.Failed(), r.Inconclusive())
 }
 
 // probe is a value for one place in a request, and what must happen to it.
@@ -87,6 +102,10 @@ type probe struct {
 	value  any
 	omit   bool // send the body without this member (required)
 	accept bool
+	// containers gives, by path ("a.b"), the object to start from where
+	// the base body lacks one on the way to path: its required members,
+	// so that only the probed member is off.
+	containers map[string]map[string]any
 }
 
 // Run generates the probes from the document and sends them.
@@ -112,7 +131,7 @@ func Run(ctx context.Context, spec *openapi.Spec, t Target) (Report, error) {
 			if p == nil || p.In != "query" || p.Schema == nil {
 				continue
 			}
-			for _, pr := range probes(p.Schema.Value, nil, false, false) {
+			for _, pr := range queryProbes(p.Schema.Value) {
 				if pr.omit || pr.value == nil {
 					continue
 				}
@@ -156,10 +175,11 @@ func fillPath(spec *openapi.Spec, op openapi.OperationInfo, known map[string]str
 }
 
 type outcome struct {
-	op     string
-	status int
-	named  []string
-	body   string
+	op       string
+	status   int
+	named    []string // members the error blames for breaking the document
+	semantic []string // members it blames for something else (value_error)
+	body     string
 }
 
 func (t Target) send(ctx context.Context, op openapi.OperationInfo, path string, body any) (outcome, error) {
@@ -187,14 +207,15 @@ func (t Target) send(ctx context.Context, op openapi.OperationInfo, path string,
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	return outcome{op: op.Method + " " + op.Path, status: res.StatusCode, named: namedFields(data), body: string(data)}, nil
+	named, semantic := namedFields(data)
+	return outcome{op: op.Method + " " + op.Path, status: res.StatusCode, named: named, semantic: semantic, body: string(data)}, nil
 }
 
 // namedFields reads the members an error body blames, in either vendor's
 // shape: FastAPI's detail[].loc, or itellico's errors[].field. pydantic's
-// value_error (checks beyond the schema, such as a reference to nothing)
-// does not count.
-func namedFields(data []byte) []string {
+// value_error (checks beyond the schema, such as a reference to nothing) is
+// returned apart, in semantic.
+func namedFields(data []byte) (named, semantic []string) {
 	var body struct {
 		Detail []struct {
 			Loc  []any  `json:"loc"`
@@ -207,18 +228,15 @@ func namedFields(data []byte) []string {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(data, &body) != nil {
-		return nil
+		return nil, nil
 	}
 	var out []string
 	for _, d := range body.Detail {
 		if d.Type == "value_error" {
+			semantic = append(semantic, locPath(d.Loc))
 			continue
 		}
-		parts := make([]string, len(d.Loc))
-		for i, p := range d.Loc {
-			parts[i] = fmt.Sprint(p)
-		}
-		out = append(out, strings.Join(parts, "."))
+		out = append(out, locPath(d.Loc))
 	}
 	for _, e := range body.Errors {
 		out = append(out, e.Field)
@@ -232,7 +250,16 @@ func namedFields(data []byte) []string {
 			}
 		}
 	}
-	return out
+	return out, semantic
+}
+
+// locPath joins a FastAPI loc, ["body","items",0], as "body.items.0".
+func locPath(loc []any) string {
+	parts := make([]string, len(loc))
+	for i, p := range loc {
+		parts[i] = fmt.Sprint(p)
+	}
+	return strings.Join(parts, ".")
 }
 
 func (o outcome) judge(field string, pr probe) Check {
@@ -242,14 +269,24 @@ func (o outcome) judge(field string, pr probe) Check {
 		value = string(data)
 	}
 	c := Check{Operation: o.op, Field: field, Rule: pr.rule, Value: value, Accept: pr.accept, Status: o.status}
-	blamed := slices.ContainsFunc(o.named, func(n string) bool { return n == field || strings.HasPrefix(n, field+".") })
+	names := func(list []string) bool {
+		return slices.ContainsFunc(list, func(n string) bool { return n == field || strings.HasPrefix(n, field+".") })
+	}
+	blamed := names(o.named)
 	switch {
 	case o.status >= 500:
 		c.Detail = "server error: " + truncate(o.body)
 	case pr.accept && blamed:
 		c.Detail = "rejected a value the document allows: " + truncate(o.body)
-	case pr.accept:
+	case pr.accept && (o.status < 300 || names(o.semantic)):
+		// Accepted; or the document's checks passed and the value itself
+		// was refused for naming nothing that exists (a reference's id).
 		c.Passed = true
+	case pr.accept && len(o.named) == 0 && o.status < 500:
+		c.Inconclusive = true
+		c.Detail = fmt.Sprintf("refused with no violation of the document (a cursor or id naming nothing?): %d %s", o.status, truncate(o.body))
+	case pr.accept:
+		c.Detail = fmt.Sprintf("refused for other members than %s: %d %s", field, o.status, truncate(o.body))
 	case (o.status == 400 || o.status == 422) && blamed:
 		c.Passed = true
 	default:
@@ -392,7 +429,34 @@ func probesIn(sch *openapi3.Schema, path []string, patch, body bool, open map[*o
 			if body && !patch && slices.Contains(v.Required, name) {
 				out = append(out, probe{path: child, rule: "required", omit: true, accept: false})
 			}
-			out = append(out, probesIn(v.Properties[name].Value, child, patch, body, open)...)
+			nested := probesIn(v.Properties[name].Value, child, patch, body, open)
+			if cv := openapi.View(v.Properties[name].Value); cv != nil && len(cv.Properties) > 0 {
+				container := requiredBody(cv)
+				for i := range nested {
+					if len(nested[i].path) > len(child) {
+						if nested[i].containers == nil {
+							nested[i].containers = map[string]map[string]any{}
+						}
+						nested[i].containers[strings.Join(child, ".")] = container
+					}
+				}
+			}
+			out = append(out, nested...)
+		}
+	}
+	return out
+}
+
+// queryProbes are a query parameter's probes: its schema's, and a value of
+// the wrong type where text can be one (any text is a string).
+func queryProbes(sch *openapi3.Schema) []probe {
+	out := probes(sch, nil, false, false)
+	if v := openapi.View(sch); v != nil {
+		for _, t := range *typesOf(v) {
+			if t == "integer" || t == "number" || t == "boolean" {
+				out = append(out, probe{rule: "type", value: wrongType(t), accept: false})
+				break
+			}
 		}
 	}
 	return out
@@ -487,7 +551,10 @@ func withValue(base map[string]any, pr probe) map[string]any {
 		if i < len(at)-1 {
 			next, ok := cur[key].(map[string]any)
 			if !ok {
-				next = map[string]any{}
+				next, _ = openapi.Clone(pr.containers[strings.Join(at[:i+1], ".")]).(map[string]any)
+				if next == nil {
+					next = map[string]any{}
+				}
 				cur[key] = next
 			}
 			cur = next

@@ -1,7 +1,7 @@
 package contracttests
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,8 +58,11 @@ func TestControlResetAndState(t *testing.T) {
 	again := c.do("GET", "/_mock/state", nil).must(t, http.StatusOK)
 	assert.JSONEq(t, string(snap.raw), string(again.raw), "a restore reproduces the snapshot exactly")
 
+	c.do("POST", "/_mock/faults", `{"path":"/v1/voice/","status":500}`).must(t, http.StatusCreated)
 	r = c.do("POST", "/_mock/reset", nil).must(t, http.StatusOK)
+	// The figure itself, with fsync on, is BenchmarkReset's.
 	assert.Less(t, r.json["took_ms"], 50.0, "reset is well under 50 ms for the default fixtures")
+	assert.Equal(t, []any{}, c.do("GET", "/_mock/faults", nil).must(t, http.StatusOK).json["items"], "reset clears the fault rules")
 	d.do("GET", "/v1/agent/"+id, nil).must(t, http.StatusNotFound)
 	list := d.do("GET", "/v1/agent/", nil).must(t, http.StatusOK)
 	assert.Equal(t, []string{"11111111-1111-4111-8111-111111111111"}, agentIDs(list), "back to the fixtures")
@@ -160,10 +163,29 @@ func TestFaults(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
 		c.do("DELETE", "/_mock/faults", nil).must(t, http.StatusNoContent)
 	})
-	t.Run("seeded probability repeats", func(t *testing.T) {
-		pattern := func() string {
+	t.Run("random latency within its range", func(t *testing.T) {
+		delays := func() []time.Duration {
 			c.do("DELETE", "/_mock/faults", nil).must(t, http.StatusNoContent)
-			c.do("POST", "/_mock/faults", `{"path":"/v1/voice/","status":502,"probability":0.5,"seed":7}`).must(t, http.StatusCreated)
+			c.do("POST", "/_mock/faults", `{"path":"/v1/voice/","delay_ms":20,"delay_max_ms":120,"seed":3}`).must(t, http.StatusCreated)
+			var out []time.Duration
+			for range 4 {
+				start := time.Now()
+				d.do("GET", "/v1/voice/", nil).must(t, http.StatusOK)
+				took := time.Since(start)
+				assert.GreaterOrEqual(t, took, 20*time.Millisecond)
+				assert.Less(t, took, 400*time.Millisecond)
+				out = append(out, took.Round(50*time.Millisecond))
+			}
+			return out
+		}
+		first := delays()
+		assert.NotEqual(t, []time.Duration{first[0], first[0], first[0], first[0]}, first, "random, not fixed: %v", first)
+		c.do("DELETE", "/_mock/faults", nil).must(t, http.StatusNoContent)
+	})
+	t.Run("seeded probability repeats", func(t *testing.T) {
+		pattern := func(seed int) string {
+			c.do("DELETE", "/_mock/faults", nil).must(t, http.StatusNoContent)
+			c.do("POST", "/_mock/faults", fmt.Sprintf(`{"path":"/v1/voice/","status":502,"probability":0.5,"seed":%d}`, seed)).must(t, http.StatusCreated)
 			var b strings.Builder
 			for range 20 {
 				r := d.do("GET", "/v1/voice/", nil)
@@ -171,10 +193,11 @@ func TestFaults(t *testing.T) {
 			}
 			return b.String()
 		}
-		first := pattern()
+		first := pattern(7)
 		assert.Contains(t, first, "x")
 		assert.Contains(t, first, ".")
-		assert.Equal(t, first, pattern(), "the same seed fires the same way")
+		assert.Equal(t, first, pattern(7), "the same seed fires the same way")
+		assert.NotEqual(t, first, pattern(8), "another seed fires another way: the seed is used")
 		c.do("DELETE", "/_mock/faults", nil).must(t, http.StatusNoContent)
 	})
 	for _, fault := range []string{"connection_reset", "empty_response", "truncated_response"} {
@@ -183,13 +206,19 @@ func TestFaults(t *testing.T) {
 			req, _ := http.NewRequest("GET", tg.digaURL+"/v1/voice/", nil)
 			req.Header.Set("Authorization", "Bearer "+tg.digaKey)
 			res, err := (&http.Transport{}).RoundTrip(req)
-			if err == nil {
+			switch fault {
+			case "truncated_response": // a 200 whose body ends early
+				require.NoError(t, err)
+				assert.Equal(t, http.StatusOK, res.StatusCode)
 				_, err = io.ReadAll(res.Body)
 				res.Body.Close()
-			}
-			require.Error(t, err, "the client sees a broken connection")
-			if fault == "connection_reset" {
-				assert.True(t, errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "EOF"), "%v", err)
+				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			case "empty_response": // closed without a byte
+				require.Error(t, err)
+				assert.ErrorIs(t, err, io.EOF)
+			case "connection_reset": // closed with a TCP RST
+				require.Error(t, err)
+				assert.ErrorIs(t, err, syscall.ECONNRESET)
 			}
 			d.do("GET", "/v1/voice/", nil).must(t, http.StatusOK)
 		})
@@ -206,12 +235,31 @@ func TestPrefer(t *testing.T) {
 	assert.Equal(t, "error", r.json["status"], "a forced error has the provider's body")
 	r = d.do("PATCH", "/v1/agent/"+id+"?__code=409", `{"name":"never stored"}`).must(t, http.StatusConflict)
 	assert.Equal(t, "CONFLICT", r.json["error_code"])
-	r = d.do("PATCH", "/v1/agent/"+id, `{"name":"never stored"}`, "Prefer", "code=200").must(t, http.StatusOK)
-	assert.NotEqual(t, id, r.json["agent_id"], "the documented example, not the agent")
+	example := d.do("PATCH", "/v1/agent/"+id, `{"name":"never stored"}`, "Prefer", "code=200").must(t, http.StatusOK)
+	if tg.srv != nil {
+		op := tg.srv.App.Diga.Spec().Operation("PATCH /v1/agent/{}")
+		want, ok := tg.srv.App.Diga.Spec().Example(op.Operation, http.StatusOK, "")
+		require.True(t, ok)
+		data, err := json.Marshal(want)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(data), string(example.raw), "the documented example, not the agent")
+	}
+	assert.NotEqual(t, id, example.json["agent_id"], "the documented example, not the agent")
 	r = d.do("PATCH", "/v1/agent/"+id, `{"name":"never stored"}`, "Prefer", "dynamic=true").must(t, http.StatusOK)
 	assert.NotEmpty(t, r.json["agent_id"])
-	d.do("GET", "/v1/agent/"+id+"?__example=nope", nil).must(t, http.StatusNotFound)
-	assert.Equal(t, before.json, d.do("GET", "/v1/agent/"+id, nil).must(t, http.StatusOK).json, "Prefer never changes stored state")
+	assert.NotEqual(t, example.json, r.json, "dynamic=true generates a value instead of the example")
+	r = d.do("GET", "/v1/agent/"+id+"?__example=nope", nil).must(t, http.StatusNotFound)
+	assert.Contains(t, r.json["message"], "nope")
+
+	// Prefer never changes stored state: not a PATCH, a POST or a DELETE.
+	count := func() any {
+		return len(d.do("GET", "/v1/agent/?limit=100", nil).must(t, http.StatusOK).json["data"].([]any))
+	}
+	agents := count()
+	d.do("POST", "/v1/agent/", `{"voice_id":"`+voiceLucia+`","language":"es"}`, "Prefer", "code=201").must(t, http.StatusCreated)
+	d.do("DELETE", "/v1/agent/"+id, nil, "Prefer", "code=204").must(t, http.StatusNoContent)
+	assert.Equal(t, agents, count(), "Prefer created no agent")
+	assert.Equal(t, before.json, d.do("GET", "/v1/agent/"+id, nil).must(t, http.StatusOK).json, "Prefer changed and deleted nothing")
 
 	r = tg.itellico(t).do("GET", itlAgentsMe, nil, "Prefer", "code=503").must(t, http.StatusServiceUnavailable)
 	assert.Equal(t, "service_unavailable", r.json["code"])

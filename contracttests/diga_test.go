@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -283,17 +282,13 @@ func TestDigaVoices(t *testing.T) {
 	c.do("GET", "/v1/voice/?limit=51", nil).must(t, http.StatusUnprocessableEntity)
 }
 
-func TestDigaConcurrentPatchesLoseNothing(t *testing.T) {
+// TestDigaMissingBodyComesWithTheParameters: FastAPI validates parameters
+// and body together, so a missing body is reported beside a bad query
+// parameter, query first.
+func TestDigaMissingBodyComesWithTheParameters(t *testing.T) {
 	c := start(t).diga(t)
-	id := newDigaAgent(t, c)
-	fields := []string{"name", "description", "prompt", "greeting", "redirect_number"}
-	var wg sync.WaitGroup
-	for _, f := range fields {
-		wg.Go(func() { c.do("PATCH", "/v1/agent/"+id, fmt.Sprintf(`{%q:%q}`, f, "set-"+f)).must(t, http.StatusOK) })
-	}
-	wg.Wait()
-	got := c.do("GET", "/v1/agent/"+id, nil).must(t, http.StatusOK)
-	for _, f := range fields {
-		assert.Equal(t, "set-"+f, got.json[f], f)
-	}
+	r := c.do("POST", "/v1/agent/?is_draft=maybe", nil).must(t, http.StatusUnprocessableEntity)
+	assert.Equal(t, []any{"query", "is_draft"}, r.path("detail.0.loc"), "%s", r.raw)
+	assert.Equal(t, []any{"body"}, r.path("detail.1.loc"), "%s", r.raw)
+	assert.Equal(t, "missing", r.path("detail.1.type"))
 }

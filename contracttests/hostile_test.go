@@ -28,18 +28,11 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock/agentmocktest"
+	"github.com/agentmock/agentmock/internal/testenv"
+	"github.com/agentmock/agentmock/mock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// slow skips a test that takes more than a couple of seconds unless
-// AGENTMOCK_SLOW_TESTS=1 (CI sets it).
-func slow(t *testing.T) {
-	t.Helper()
-	if os.Getenv("AGENTMOCK_SLOW_TESTS") != "1" {
-		t.Skip("slow: set AGENTMOCK_SLOW_TESTS=1 to run it")
-	}
-}
 
 // hostileAPI is one provider of an in-process agentmock, spoken to over
 // loopback.
@@ -185,11 +178,7 @@ func hostileKeys(m map[string]json.RawMessage) []string {
 func (e hostileError) fields() []string {
 	var out []string
 	for _, d := range e.Detail {
-		parts := make([]string, len(d.Loc))
-		for i, p := range d.Loc {
-			parts[i] = fmt.Sprint(p)
-		}
-		out = append(out, strings.Join(parts, "."))
+		out = append(out, locPath(d.Loc))
 	}
 	for _, f := range e.Errors {
 		out = append(out, f.Field)
@@ -454,24 +443,16 @@ func (c countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// hostileServer serves h on loopback through an http.Server configured as
-// cmd/agentmock configures its own (ReadHeaderTimeout 10s, ReadTimeout 30s,
-// WriteTimeout 30s, IdleTimeout 2m), with every duration divided by scale:
-// agentmocktest's httptest servers have no timeouts at all, and
-// cmd/agentmock's are fixed inside its serve function. It returns the
+// hostileServer serves h on loopback through the http.Server the command
+// uses (mock.HTTPServer), with every timeout divided by scale:
+// agentmocktest's httptest servers have no timeouts at all. It returns the
 // address and the count of bytes the server has read.
 func hostileServer(t *testing.T, h http.Handler, scale time.Duration) (string, *atomic.Int64) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	read := &atomic.Int64{}
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second / scale,
-		ReadTimeout:       30 * time.Second / scale,
-		WriteTimeout:      30 * time.Second / scale,
-		IdleTimeout:       2 * time.Minute / scale,
-	}
+	hs := mock.HTTPServer(h, nil, scale)
 	go func() { _ = hs.Serve(countingListener{ln, read}) }()
 	t.Cleanup(func() { _ = hs.Close() })
 	return ln.Addr().String(), read
@@ -644,7 +625,7 @@ func TestHostileSlowClients(t *testing.T) {
 // each get a 404 in the provider's shape, while the journal stays at its
 // bound (1000 entries by default) and the heap grows by a few MB at most.
 func TestHostileUnknownPaths(t *testing.T) {
-	slow(t) // 2 s, 7 s with -race
+	testenv.Slow(t) // 2 s, 7 s with -race
 	srv := agentmocktest.New(t)
 	apis := hostileAPIs(srv)
 	const n, workers = 10000, 8

@@ -1,10 +1,8 @@
 package contracttests
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -245,21 +243,4 @@ func TestItellicoArchive(t *testing.T) {
 	assert.Equal(t, 1.0, archived.json["count"])
 	assert.Equal(t, id, archived.path("items.0.id"))
 	c.do("DELETE", agentsPath(itellicoAccount)+"/00000000-0000-4000-8000-000000000000", nil).must(t, http.StatusNotFound)
-}
-
-func TestItellicoConcurrentPatchesLoseNothing(t *testing.T) {
-	c := start(t).itellico(t)
-	id := newItellicoAgent(t, c)
-	path := agentsPath(itellicoAccount) + "/" + id
-	const n = 50
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { c.do("PATCH", path, fmt.Sprintf(`{"metadata":{"k%d":%d}}`, i, i)).must(t, http.StatusOK) })
-	}
-	wg.Wait()
-	meta := c.do("GET", path, nil).must(t, http.StatusOK).json["metadata"].(map[string]any)
-	require.Len(t, meta, n)
-	for i := range n {
-		assert.Equal(t, float64(i), meta[fmt.Sprintf("k%d", i)])
-	}
 }

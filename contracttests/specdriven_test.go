@@ -18,10 +18,16 @@ func TestSpecDrivenContract(t *testing.T) {
 		rep, err := Run(context.Background(), spec, target)
 		require.NoError(t, err)
 		for _, c := range rep.Checks {
-			if !c.Passed {
+			switch {
+			case c.Inconclusive:
+				t.Logf("inconclusive: %s %s (%s = %s): %s", c.Operation, c.Field, c.Rule, c.Value, c.Detail)
+			case !c.Passed:
 				t.Errorf("%s %s (%s = %s, accept=%v): %s", c.Operation, c.Field, c.Rule, c.Value, c.Accept, c.Detail)
 			}
 		}
+		// What cannot be judged stays a small part: cursors and ids that
+		// name nothing stored.
+		assert.Less(t, rep.Inconclusive()*10, len(rep.Checks), rep.Summary())
 		assert.NotEmpty(t, rep.Checks)
 		t.Log(rep.Summary())
 	}

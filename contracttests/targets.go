@@ -15,9 +15,10 @@ import (
 // alias and voice that agentmock's embedded fixtures hold. Against another
 // service, override them with Target.PathParams and Target.BaseBodies.
 const (
-	FixtureDigaAgent     = "11111111-1111-4111-8111-111111111111"
-	FixtureItellicoAgent = "22222222-2222-4222-8222-222222222222"
-	FixtureDigaVoice     = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+	FixtureDigaAgent       = "11111111-1111-4111-8111-111111111111"
+	FixtureItellicoAgent   = "22222222-2222-4222-8222-222222222222"
+	FixtureDigaVoice       = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+	FixtureDigaIntegration = "8e3b2c1a-4f5d-4a6b-8c7d-2e3f4a5b6c01"
 )
 
 // DefaultTarget is the Target for one provider ("diga" or "itellico") at
@@ -29,7 +30,7 @@ func DefaultTarget(provider, baseURL, key string) (Target, error) {
 	case "diga":
 		return Target{
 			BaseURL: baseURL, Header: "Authorization", Value: "Bearer " + key,
-			PathParams: map[string]string{"agent_id": FixtureDigaAgent},
+			PathParams: map[string]string{"agent_id": FixtureDigaAgent, "integration_id": FixtureDigaIntegration},
 			BaseBodies: map[string]map[string]any{
 				"POST /v1/agent/": {"voice_id": FixtureDigaVoice, "language": "es"},
 			},

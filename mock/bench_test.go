@@ -234,3 +234,17 @@ func BenchmarkListPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReset: POST /_mock/reset back to the default fixtures, fsync on,
+// as the "well under 50 ms" asks.
+func BenchmarkReset(b *testing.B) {
+	app := benchApp(b, Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		app.Diga.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/_mock/reset", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}

@@ -19,6 +19,9 @@ type apiError struct {
 	Header     http.Header
 	// forced marks a status the caller asked for (Prefer, a fault rule).
 	forced bool
+	// missingBody marks the error for a required body that is absent,
+	// which is reported together with the parameters' violations.
+	missingBody bool
 }
 
 func (e *apiError) Error() string {

@@ -54,7 +54,7 @@ func FuzzPatch(f *testing.F) {
 		`{"initial_message":{"delay_ms":null}}`, `{"metadata":{"a":{"b":[1,{"c":null}]}}}`,
 		`{"model":{"foo":"bar"}}`, `{"transcriber":{"provider":"azure","language":"af-ZA"}}`,
 		`{"max_duration_seconds":1e400}`, `{"max_duration_seconds":123456789012345678901234567890}`,
-		`{"name":"\xff\xfe"}`, `{"a":1,"a":2}`, `[[[[[[[[[[]]]]]]]]]]`, `null`, `"s"`, `{"name":`, ``,
+		"{\"name\":\"\xff\xfe\"}", `{"a":1,"a":2}`, `[[[[[[[[[[]]]]]]]]]]`, `null`, `"s"`, `{"name":`, ``,
 	} {
 		f.Add([]byte(seed))
 	}

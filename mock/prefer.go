@@ -83,7 +83,7 @@ func (s *Server) example(req *request, status int, name string, dynamic bool) (r
 		return response{status: status}, nil // declared without a body, like a 204
 	}
 	if !dynamic {
-		if v, ok := openapi.Example(req.route.Operation, status, name); ok {
+		if v, ok := s.spec.Example(req.route.Operation, status, name); ok {
 			return response{status: status, body: v}, nil
 		}
 		if name != "" {

@@ -268,13 +268,19 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) 
 		return response{}, err
 	}
 	raw, body, err := s.readBody(r, route)
+	var missing []agentmock.Violation
+	if e, ok := asAPIError(err); ok && e.missingBody {
+		// A missing body is reported with the parameters' violations, as
+		// FastAPI validates them together; a malformed one stands alone.
+		missing, err = e.Violations, nil
+	}
 	if err != nil {
 		return response{}, err
 	}
 	if s.prov.EmptyQueryIsNull() {
 		r = withoutEmptyQuery(r)
 	}
-	if vs := s.validate(r, route, body); len(vs) > 0 {
+	if vs := append(s.validate(r, route, body), missing...); len(vs) > 0 {
 		return response{}, invalid(vs...)
 	}
 	req := &request{ctx: ctx, http: r, route: route, tenant: tenant, body: body, raw: raw}
@@ -328,7 +334,9 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 
 // missingBody is FastAPI's error for a required body that is absent.
 func missingBody() *apiError {
-	return invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+	e := invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+	e.missingBody = true
+	return e
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers exact. Bytes

@@ -13,8 +13,9 @@ import (
 
 // Example returns the documented example of an operation's response: the
 // one called name, or with name "" the media type's example, else its first
-// named example, else the schema's. ok is false when there is none.
-func Example(op *openapi3.Operation, status int, name string) (any, bool) {
+// named example in document order, else the schema's. ok is false when
+// there is none.
+func (s *Spec) Example(op *openapi3.Operation, status int, name string) (any, bool) {
 	if op == nil || op.Responses == nil {
 		return nil, false
 	}
@@ -35,7 +36,7 @@ func Example(op *openapi3.Operation, status int, name string) (any, bool) {
 	if mt.Example != nil {
 		return Clone(mt.Example), true
 	}
-	for _, k := range sortedKeys(mt.Examples) {
+	for _, k := range s.exampleNames(mt) {
 		if ex := mt.Examples[k]; ex != nil && ex.Value != nil {
 			return Clone(ex.Value.Value), true
 		}

@@ -52,10 +52,28 @@ func (s *Spec) recordOrder(root *yaml.Node, doc *openapi3.T) {
 
 func (s *Spec) walkContent(node *yaml.Node, content openapi3.Content) {
 	for name, mt := range content {
-		if mt != nil {
-			s.walkSchema(child(child(node, name), "schema"), mt.Schema)
+		if mt == nil {
+			continue
+		}
+		s.walkSchema(child(child(node, name), "schema"), mt.Schema)
+		// Named examples in document order too: the first is the default
+		// answer, as in Prism.
+		if exs := child(child(node, name), "examples"); exs != nil && exs.Kind == yaml.MappingNode && len(mt.Examples) > 0 {
+			names := make([]string, 0, len(exs.Content)/2)
+			for i := 0; i+1 < len(exs.Content); i += 2 {
+				names = append(names, exs.Content[i].Value)
+			}
+			s.order[reflect.ValueOf(mt.Examples).Pointer()] = names
 		}
 	}
+}
+
+// exampleNames returns a media type's named examples in document order.
+func (s *Spec) exampleNames(mt *openapi3.MediaType) []string {
+	if names, ok := s.order[reflect.ValueOf(mt.Examples).Pointer()]; ok && len(names) == len(mt.Examples) {
+		return names
+	}
+	return sortedKeys(mt.Examples)
 }
 
 // walkSchema records the property order of an inline schema and descends into

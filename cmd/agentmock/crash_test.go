@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentmock/agentmock/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -87,7 +88,7 @@ func killDelay(r, rounds int) time.Duration {
 // each round, restarts it on the same file and checks that it starts and
 // that every acknowledged write of every round so far is there.
 func TestCrashSafety(t *testing.T) {
-	requireSlowTests(t)
+	testenv.Slow(t)
 	bin := buildAgentmock(t)
 	db := filepath.Join(t.TempDir(), "crash.db")
 	const rounds, itlWriters, digaWriters = 24, 8, 4
@@ -167,6 +168,9 @@ func TestCrashSafety(t *testing.T) {
 		t.Logf("round %2d: killed %3d ms into the load; acknowledged itellico PATCHes per writer %v, Diga %v, creates %d",
 			r, rd.delay.Milliseconds(), ackedOf(rd.itl), ackedOf(rd.diga), rd.creator.acked+1)
 	}
+	// The kills must have met writes on the way: otherwise nothing above
+	// tested a crash mid-write.
+	require.Positive(t, st.inFlight, "no write was in flight at any kill")
 	verifyCrashLists(t, p, client, history, &st)
 	require.NoError(t, p.terminate(t), "a clean exit after the last restart: %s", p.logs.String())
 	rep := checkDBFile(t, db)

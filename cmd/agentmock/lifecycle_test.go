@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentmock/agentmock/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,7 +26,7 @@ import (
 // its 200, that the process exits 0, and that the database reopens with the
 // in-flight writes in it.
 func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
-	requireSlowTests(t)
+	testenv.Slow(t)
 	bin := buildAgentmock(t)
 	db := filepath.Join(t.TempDir(), "drain.db")
 	p := startProcess(t, bin, db, nil, "--log-format", "json")

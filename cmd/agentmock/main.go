@@ -194,14 +194,7 @@ func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error
 			}
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
-		srv := &http.Server{
-			Handler:           p.h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
+		srv := mock.HTTPServer(p.h, log, 1)
 		ls = append(ls, listener{p.name, p.key, ln, srv})
 		base, _ := dialURL(ln.Addr().String())
 		log.Info("serving", "provider", p.name, "base_url", base, "default_key", p.key)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -89,33 +88,10 @@ func TestProcessLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "agentmock")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	db := filepath.Join(dir, "a.db")
-	diga, itl := freeAddrs(t)
-	var logs lockedBuffer
-	cmd := exec.Command(bin, "serve", "--db", db, "--diga-addr", diga, "--itellico-addr", itl, "--log-format", "json")
-	cmd.Stderr = &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		req, _ := http.NewRequest("GET", "http://"+diga+"/v1/voice/", nil)
-		req.Header.Set("Authorization", "Bearer sk-diga-demo")
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-			require.Equal(t, http.StatusOK, res.StatusCode)
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "no answer: %s", logs.String())
-		time.Sleep(20 * time.Millisecond)
-	}
+	bin := buildAgentmock(t)
+	db := filepath.Join(t.TempDir(), "a.db")
+	p := startProcess(t, bin, db, nil, "--log-format", "json")
+	p.diga(http.DefaultClient, "GET", "/v1/voice/", nil).must(t, http.StatusOK)
 
 	start := time.Now()
 	a2, b2 := freeAddrs(t)
@@ -125,18 +101,12 @@ func TestProcessLifecycle(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second, "the issue asks for a clear failure within 2 s")
 	assert.Contains(t, string(msg), "in use by another process")
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "logs: %s", logs.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("SIGTERM did not stop the server")
-	}
-	assert.Contains(t, logs.String(), `"base_url":"http://`+diga+`"`)
-	assert.Contains(t, logs.String(), `"default_key":"sk-diga-demo"`)
-	assert.Contains(t, logs.String(), strconv.Quote("shutting down: draining requests"))
+	require.NoError(t, p.terminate(t), "logs: %s", p.logs.String())
+	logs := p.logs.String()
+	assert.Contains(t, logs, `"base_url":"`+p.digaURL+`"`)
+	assert.Contains(t, logs, `"default_key":"sk-diga-demo"`)
+	assert.Contains(t, logs, strconv.Quote("shutting down: draining requests"))
+	assert.Contains(t, logs, strconv.Quote("database closed"))
 }
 
 // lockedBuffer collects a subprocess's output while the test reads it.

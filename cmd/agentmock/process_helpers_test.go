@@ -6,28 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/agentmock/agentmock/internal/storecheck"
+	"github.com/agentmock/agentmock/store"
 	"github.com/stretchr/testify/require"
 )
-
-// requireSlowTests skips a test that takes more than a couple of seconds
-// unless AGENTMOCK_SLOW_TESTS=1 (CI sets it).
-func requireSlowTests(t *testing.T) {
-	t.Helper()
-	if os.Getenv("AGENTMOCK_SLOW_TESTS") != "1" {
-		t.Skip("slow: set AGENTMOCK_SLOW_TESTS=1 to run it")
-	}
-	if testing.Short() {
-		t.Skip("slow: skipped with -short")
-	}
-}
 
 // buildAgentmock builds the command into a temporary directory, as
 // TestProcessLifecycle does, and returns the binary's path.
@@ -215,9 +202,9 @@ func itlCreateBody(name string) map[string]any {
 
 // checkDBFile checks a database file no process holds: bbolt's own check,
 // and every collection's index against its documents.
-func checkDBFile(t *testing.T, db string) storecheck.Report {
+func checkDBFile(t *testing.T, db string) store.VerifyReport {
 	t.Helper()
-	rep, errs := storecheck.Check(db)
+	rep, errs := store.Verify(db)
 	for _, err := range errs {
 		t.Error(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/agentmock/agentmock/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,7 +40,7 @@ type storageFault struct {
 // exits, that the failed write left nothing behind, that writes work again
 // once the fault is gone, and that the database reopens after SIGTERM.
 func TestStorageFailuresAnswer5xx(t *testing.T) {
-	requireSlowTests(t)
+	testenv.Slow(t)
 	bin := buildAgentmock(t)
 	faults := []storageFault{
 		{

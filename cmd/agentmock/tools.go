@@ -141,7 +141,10 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	for _, c := range rep.Checks {
 		if !c.Passed || *verbose {
 			mark := "ok  "
-			if !c.Passed {
+			switch {
+			case c.Inconclusive:
+				mark = "????"
+			case !c.Passed:
 				mark = "FAIL"
 			}
 			fmt.Fprintf(stdout, "%s %s %s %s=%s accept=%v status=%d %s\n", mark, c.Operation, c.Field, c.Rule, c.Value, c.Accept, c.Status, c.Detail)

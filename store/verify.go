@@ -1,9 +1,4 @@
-// Package storecheck checks a closed agentmock database file, for tests:
-// bbolt's own page-level consistency check, then the store's layout (see
-// store/store.go): a bucket per collection, a sub-bucket per tenant holding
-// "docs" (id -> 8-byte big-endian creation sequence, one flags byte, the
-// JSON document) and "order" (sequence -> id).
-package storecheck
+package store
 
 import (
 	"encoding/binary"
@@ -14,18 +9,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Report counts what Check looked at.
-type Report struct {
+// VerifyReport counts what Verify looked at.
+type VerifyReport struct {
 	Collections, Tenants, Docs int
 }
 
-// Check opens the file read-only and returns every inconsistency found:
+// Verify opens a closed database file read-only and returns every
+// inconsistency found: bbolt's own page-level check, then the store's
+// layout:
 // every document has exactly one index entry, at its own sequence; every
 // index entry names a document stored at that sequence; every document is
 // JSON; and each tenant's sequence counter is past every sequence used, so
 // that none is handed out twice.
-func Check(path string) (Report, []error) {
-	var rep Report
+func Verify(path string) (VerifyReport, []error) {
+	var rep VerifyReport
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
@@ -42,7 +39,7 @@ func Check(path string) (Report, []error) {
 			return b.ForEachBucket(func(tenant []byte) error {
 				where := string(coll) + " " + string(tenant)
 				tb := b.Bucket(tenant)
-				docs, order := tb.Bucket([]byte("docs")), tb.Bucket([]byte("order"))
+				docs, order := tb.Bucket(docsBucket), tb.Bucket(orderBucket)
 				if docs == nil || order == nil {
 					bad("%s: the docs or order bucket is missing", where)
 					return nil
@@ -61,10 +58,12 @@ func Check(path string) (Report, []error) {
 						bad("%s: %s is indexed at %d and at %d", where, id, prev, seq)
 					}
 					indexed[string(id)] = seq
-					switch v := docs.Get(id); {
+					v := docs.Get(id)
+					stored, _, _ := decodeValue(v)
+					switch {
 					case v == nil:
 						bad("%s: index entry %d names %s, which has no document", where, seq, id)
-					case len(v) < 9 || binary.BigEndian.Uint64(v[:8]) != seq:
+					case len(v) < headerLen || stored != seq:
 						bad("%s: index entry %d names %s, which is stored at another sequence", where, seq, id)
 					}
 					return nil
@@ -74,7 +73,7 @@ func Check(path string) (Report, []error) {
 					if _, ok := indexed[string(id)]; !ok {
 						bad("%s: document %s is not in the index", where, id)
 					}
-					if len(v) < 9 || !json.Valid(v[9:]) {
+					if _, _, doc := decodeValue(v); len(v) < headerLen || !json.Valid(doc) {
 						bad("%s: document %s is not JSON", where, id)
 					}
 					return nil
