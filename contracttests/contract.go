@@ -63,24 +63,18 @@ type Report struct {
 	Checks []Check
 }
 
-// Passed and Failed count the checks.
-func (r Report) Passed() int {
-	n := 0
-	for _, c := range r.Checks {
-		if c.Passed {
-			n++
-		}
-	}
-	return n
-}
+// Passed, Failed and Inconclusive count the checks.
+func (r Report) Passed() int { return r.count(func(c Check) bool { return c.Passed }) }
 
 func (r Report) Failed() int { return len(r.Checks) - r.Passed() - r.Inconclusive() }
 
 // Inconclusive counts the checks that neither passed nor failed.
-func (r Report) Inconclusive() int {
+func (r Report) Inconclusive() int { return r.count(func(c Check) bool { return c.Inconclusive }) }
+
+func (r Report) count(is func(Check) bool) int {
 	n := 0
 	for _, c := range r.Checks {
-		if c.Inconclusive {
+		if is(c) {
 			n++
 		}
 	}

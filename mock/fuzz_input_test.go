@@ -56,9 +56,11 @@ func fzClients(app *App) (diga, itl fzClient) {
 		fzClient{"itellico", app.Itellico, "X-API-Key", "itl-demo"}
 }
 
-func fzOpen(t testing.TB) *App {
+// openTestApp opens both providers on a fresh database in t's temporary
+// directory, closed at cleanup.
+func openTestApp(t testing.TB) *App {
 	t.Helper()
-	app, err := Open(context.Background(), Options{DB: filepath.Join(t.TempDir(), "fuzz.db"), NoSync: true})
+	app, err := Open(context.Background(), Options{DB: filepath.Join(t.TempDir(), "app.db"), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	app := fzOpen(f)
+	app := openTestApp(f)
 	diga, itl := fzClients(app)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := decodeJSON(data)
@@ -271,7 +273,7 @@ func FuzzDigaPagination(f *testing.F) {
 	} {
 		f.Add(s.list, s.limit, s.page, s.order, s.after, s.before, s.cursor)
 	}
-	app := fzOpen(f)
+	app := openTestApp(f)
 	diga, _ := fzClients(app)
 	// More agents than a page, so that pages and cursors have a list to walk.
 	for i := range 6 {
@@ -453,7 +455,7 @@ func FuzzItellicoListFilters(f *testing.F) {
 	} {
 		f.Add(s.list, s.limit, s.offset, s.name, s.tags, s.flag, s.bound, s.at)
 	}
-	app := fzOpen(f)
+	app := openTestApp(f)
 	_, itl := fzClients(app)
 	// Agents with names and tags to filter on; two of them archived.
 	for i, tags := range []string{`["a","b"]`, `["a"]`, `[]`, `["b","support"]`, `["a","b","c"]`} {
@@ -606,7 +608,7 @@ func FuzzItellicoListFilters(f *testing.F) {
 // fall back to false. (is_archived=1 once listed the agents that are not
 // archived.)
 func TestQueryBooleanSpellings(t *testing.T) {
-	app := fzOpen(t)
+	app := openTestApp(t)
 	diga, itl := fzClients(app)
 	// Something to tell the two answers apart: an archived agent.
 	_, data := itl.do(t, "POST", "/v1/accounts/me/agents", []byte(fzItlCreate))

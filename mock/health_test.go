@@ -1,11 +1,9 @@
 package mock
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,8 +14,7 @@ import (
 // TestHealthFollowsTheDatabase: /_mock/health is ready while the database
 // is open, and a 503 in the control API's shape once it is not.
 func TestHealthFollowsTheDatabase(t *testing.T) {
-	app, err := Open(context.Background(), Options{DB: filepath.Join(t.TempDir(), "h.db"), NoSync: true})
-	require.NoError(t, err)
+	app := openTestApp(t)
 	health := func() (int, map[string]any) {
 		rec := httptest.NewRecorder()
 		app.Diga.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_mock/health", nil))
@@ -39,9 +36,7 @@ func TestHealthFollowsTheDatabase(t *testing.T) {
 // TestJournalKeepsBoundedBodies: an entry keeps at most bodyCap bytes of a
 // body, says it was cut, and records a latency.
 func TestJournalKeepsBoundedBodies(t *testing.T) {
-	app, err := Open(context.Background(), Options{DB: filepath.Join(t.TempDir(), "j.db"), NoSync: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = app.Close() })
+	app := openTestApp(t)
 	prompt := strings.Repeat("p", 20<<10)
 	req := httptest.NewRequest(http.MethodPatch, "/v1/agent/11111111-1111-4111-8111-111111111111", strings.NewReader(`{"prompt":"`+prompt+`"}`))
 	req.Header.Set("Content-Type", "application/json")
