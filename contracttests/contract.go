@@ -116,13 +116,8 @@ func Run(ctx context.Context, spec *openapi.Spec, t Target) (Report, error) {
 			continue // a probe must never destroy what it checks against
 		}
 		path := fillPath(spec, op, t.PathParams)
-		params := op.Operation.Parameters
-		if item := spec.Doc.Paths.Value(op.Path); item != nil {
-			params = append(append(openapi3.Parameters{}, item.Parameters...), params...)
-		}
-		for _, ref := range params {
-			p := ref.Value
-			if p == nil || p.In != "query" || p.Schema == nil {
+		for _, p := range spec.Parameters(op) {
+			if p.In != "query" || p.Schema == nil {
 				continue
 			}
 			for _, pr := range queryProbes(p.Schema.Value) {
@@ -160,12 +155,8 @@ func Run(ctx context.Context, spec *openapi.Spec, t Target) (Report, error) {
 
 // fillPath puts known or generated values into an operation's path.
 func fillPath(spec *openapi.Spec, op openapi.OperationInfo, known map[string]string) string {
-	path := op.Path
-	for name, v := range known {
-		path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(v))
-	}
-	sample, _, _ := openapi.SampleRequest(spec, openapi.OperationInfo{Key: op.Key, Method: op.Method, Path: path, Operation: op.Operation})
-	return sample
+	path, _, _ := openapi.SampleRequest(spec, op, known)
+	return path
 }
 
 type outcome struct {

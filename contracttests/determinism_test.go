@@ -85,5 +85,5 @@ func TestEveryOperationAnswers(t *testing.T) {
 // body with values generated from their schemas.
 func sampleRequest(t *testing.T, spec *openapi.Spec, op openapi.OperationInfo) (string, string, any) {
 	t.Helper()
-	return openapi.SampleRequest(spec, op)
+	return openapi.SampleRequest(spec, op, nil)
 }

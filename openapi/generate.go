@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -213,20 +214,19 @@ func genString(sch *openapi3.Schema, rng *rand.Rand) string {
 // SampleRequest fills an operation's path parameters, required query
 // parameters and required body with values generated from their schemas,
 // the same ones every time.
-func SampleRequest(spec *Spec, op OperationInfo) (path, query string, body any) {
+// known gives values for path parameters by name; the rest are generated.
+func SampleRequest(spec *Spec, op OperationInfo, known map[string]string) (path, query string, body any) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	path = op.Path
 	var q []string
-	params := op.Operation.Parameters
-	if item := spec.Doc.Paths.Value(op.Path); item != nil {
-		params = append(append(openapi3.Parameters{}, item.Parameters...), params...)
-	}
-	for _, ref := range params {
-		p := ref.Value
-		if p == nil || p.Schema == nil {
+	for _, p := range spec.Parameters(op) {
+		if p.Schema == nil {
 			continue
 		}
 		v := fmt.Sprint(Generate(p.Schema.Value, rng))
+		if k, ok := known[p.Name]; ok && p.In == "path" {
+			v = url.PathEscape(k)
+		}
 		switch {
 		case p.In == "path":
 			path = strings.ReplaceAll(path, "{"+p.Name+"}", v)
@@ -251,4 +251,30 @@ func UUIDv4(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Parameters lists an operation's parameters: those of its path item, then
+// its own, an operation's parameter replacing the path item's of the same
+// name and location, as OpenAPI says.
+func (s *Spec) Parameters(op OperationInfo) []*openapi3.Parameter {
+	var out []*openapi3.Parameter
+	add := func(refs openapi3.Parameters) {
+		for _, ref := range refs {
+			p := ref.Value
+			if p == nil {
+				continue
+			}
+			i := slices.IndexFunc(out, func(o *openapi3.Parameter) bool { return o.Name == p.Name && o.In == p.In })
+			if i >= 0 {
+				out[i] = p
+			} else {
+				out = append(out, p)
+			}
+		}
+	}
+	if item := s.Doc.Paths.Value(op.Path); item != nil {
+		add(item.Parameters)
+	}
+	add(op.Operation.Parameters)
+	return out
 }

@@ -19,7 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +53,7 @@ type options struct {
 	journalSize            int
 	seed                   uint64
 	clock                  string
+	envErr                 error // environment variables that did not parse
 }
 
 // flags binds every option to a flag whose default comes from its
@@ -61,42 +62,33 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	fs := flag.NewFlagSet("agentmock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
-	str := func(p *string, name, env, def, usage string) {
+	fs.StringVar(&o.digaAddr, "diga-addr", ":3000", "address the Diga API listens on")
+	fs.StringVar(&o.itellicoAddr, "itellico-addr", ":4010", "address the itellico API listens on")
+	fs.StringVar(&o.db, "db", "agentmock.db", "bbolt database file")
+	fs.StringVar(&o.fixtures, "fixtures", "", "directory with diga.json and itellico.json replacing the embedded fixtures")
+	fs.StringVar(&o.digaSpec, "diga-spec", "", "OpenAPI document (YAML or JSON) replacing the embedded Diga document")
+	fs.StringVar(&o.itellicoSpec, "itellico-spec", "", "OpenAPI document replacing the embedded itellico document")
+	fs.BoolVar(&o.allowUnknown, "allow-unknown-fields", false, "accept and drop request members the document does not declare")
+	fs.BoolVar(&o.validateResponses, "validate-responses", true, "check every response against the document; a mismatch becomes a 500")
+	fs.BoolVar(&o.fsync, "fsync", true, "fsync every commit; false is for throwaway CI databases")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&o.control, "control", true, "serve the control API under /_mock/ on each port")
+	fs.IntVar(&o.journalSize, "journal-size", 1000, "requests each provider's journal keeps")
+	fs.Uint64Var(&o.seed, "seed", 0, "make generated ids and example data repeatable; 0 is random")
+	fs.StringVar(&o.clock, "clock", "", "fix the time used for timestamps, e.g. 2025-01-01T00:00:00Z")
+	// Every flag has an environment variable, AGENTMOCK_ and its name, for
+	// compose files. It sets the flag as the command line would, through
+	// the flag's own parser, so a bad value is an error rather than a
+	// silent default; the command line, parsed after, wins.
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "AGENTMOCK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		f.Usage += " (env " + env + ")"
 		if v := getenv(env); v != "" {
-			def = v
+			if err := fs.Set(f.Name, v); err != nil {
+				o.envErr = errors.Join(o.envErr, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
 		}
-		fs.StringVar(p, name, def, usage+" (env "+env+")")
-	}
-	boolean := func(p *bool, name, env string, def bool, usage string) {
-		if v, err := strconv.ParseBool(getenv(env)); err == nil {
-			def = v
-		}
-		fs.BoolVar(p, name, def, usage+" (env "+env+")")
-	}
-	str(&o.digaAddr, "diga-addr", "AGENTMOCK_DIGA_ADDR", ":3000", "address the Diga API listens on")
-	str(&o.itellicoAddr, "itellico-addr", "AGENTMOCK_ITELLICO_ADDR", ":4010", "address the itellico API listens on")
-	str(&o.db, "db", "AGENTMOCK_DB", "agentmock.db", "bbolt database file")
-	str(&o.fixtures, "fixtures", "AGENTMOCK_FIXTURES", "", "directory with diga.json and itellico.json replacing the embedded fixtures")
-	str(&o.digaSpec, "diga-spec", "AGENTMOCK_DIGA_SPEC", "", "OpenAPI document (YAML or JSON) replacing the embedded Diga document")
-	str(&o.itellicoSpec, "itellico-spec", "AGENTMOCK_ITELLICO_SPEC", "", "OpenAPI document replacing the embedded itellico document")
-	boolean(&o.allowUnknown, "allow-unknown-fields", "AGENTMOCK_ALLOW_UNKNOWN_FIELDS", false, "accept and drop request members the document does not declare")
-	boolean(&o.validateResponses, "validate-responses", "AGENTMOCK_VALIDATE_RESPONSES", true, "check every response against the document; a mismatch becomes a 500")
-	boolean(&o.fsync, "fsync", "AGENTMOCK_FSYNC", true, "fsync every commit; false is for throwaway CI databases")
-	str(&o.logFormat, "log-format", "AGENTMOCK_LOG_FORMAT", "text", "log format: text or json")
-	boolean(&o.control, "control", "AGENTMOCK_CONTROL", true, "serve the control API under /_mock/ on each port")
-	integer := func(p *int, name, env string, def int, usage string) {
-		if v, err := strconv.Atoi(getenv(env)); err == nil {
-			def = v
-		}
-		fs.IntVar(p, name, def, usage+" (env "+env+")")
-	}
-	integer(&o.journalSize, "journal-size", "AGENTMOCK_JOURNAL_SIZE", 1000, "requests each provider's journal keeps")
-	seed := uint64(0)
-	if v, err := strconv.ParseUint(getenv("AGENTMOCK_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	fs.Uint64Var(&o.seed, "seed", seed, "make generated ids and example data repeatable; 0 is random (env AGENTMOCK_SEED)")
-	str(&o.clock, "clock", "AGENTMOCK_CLOCK", "", "fix the time used for timestamps, e.g. 2025-01-01T00:00:00Z")
+	})
 	return fs, o
 }
 
@@ -114,6 +106,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs, o := flags(getenv, stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.envErr != nil {
+		return o.envErr
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))

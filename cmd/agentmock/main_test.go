@@ -56,6 +56,13 @@ func TestOptionsReachTheServer(t *testing.T) {
 
 func TestRunRejectsBadArguments(t *testing.T) {
 	none := func(string) string { return "" }
+	bad := func(k string) string {
+		return map[string]string{"AGENTMOCK_JOURNAL_SIZE": "lots", "AGENTMOCK_FSYNC": "maybe"}[k]
+	}
+	err := run(context.Background(), nil, bad, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err, "a bad environment value is an error, not a silent default")
+	assert.Contains(t, err.Error(), `AGENTMOCK_JOURNAL_SIZE="lots"`)
+	assert.Contains(t, err.Error(), `AGENTMOCK_FSYNC="maybe"`)
 	assert.Error(t, run(context.Background(), []string{"--log-format", "xml"}, none, &bytes.Buffer{}, &bytes.Buffer{}))
 	assert.Error(t, run(context.Background(), []string{"extra"}, none, &bytes.Buffer{}, &bytes.Buffer{}))
 }
