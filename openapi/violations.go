@@ -150,13 +150,34 @@ func (s *Spec) requestViolation(in agentmock.Location, prefix []string, sch *ope
 	}
 	var pe *openapi3filter.ParseError
 	switch {
+	case errors.Is(e.Err, openapi3filter.ErrInvalidEmptyValue) && given(e, p):
+		// kin-openapi decodes a union parameter (anyOf [integer, null], as
+		// FastAPI writes Optional[int]) branch by branch and, when no
+		// branch parses the text, calls it empty: it was not, it was not
+		// of the type.
+		*out = append(*out, parseViolation(loc, path, View(ps)))
 	case e.Err == nil:
 		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindValue, Message: e.Reason})
 	case errors.As(e.Err, &pe):
-		*out = append(*out, typeViolation(loc, path, View(ps)))
+		*out = append(*out, parseViolation(loc, path, View(ps)))
 	default:
 		s.collect(loc, path, ps, nil, e.Err, out)
 	}
+}
+
+// given reports whether the request carries a non-empty value for p.
+func given(e *openapi3filter.RequestError, p *openapi3.Parameter) bool {
+	if e.Input == nil || e.Input.Request == nil {
+		return false
+	}
+	r := e.Input.Request
+	switch p.In {
+	case openapi3.ParameterInQuery:
+		return r.URL.Query().Get(p.Name) != ""
+	case openapi3.ParameterInHeader:
+		return r.Header.Get(p.Name) != ""
+	}
+	return false
 }
 
 var missingProperty = regexp.MustCompile(`(?:property "([^"]+)" is missing|missing propert(?:y|ies) ((?:'[^']+'(?:, )?)+))`)
@@ -333,6 +354,21 @@ func formatViolation(sch *openapi3.Schema, path []string, in agentmock.Location)
 		return "date_parsing", "Input should be a valid date", path
 	}
 	return agentmock.KindValue, fmt.Sprintf("Input should be a valid %s", View(sch).Format), path
+}
+
+// parseViolation is pydantic's error for a parameter's text that does not
+// parse as its type: query, path and header values are always text.
+func parseViolation(in agentmock.Location, path []string, sch *openapi3.Schema) agentmock.Violation {
+	v := typeViolation(in, path, sch)
+	switch v.Kind {
+	case "int_type":
+		v.Kind, v.Message = "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+	case "float_type":
+		v.Kind, v.Message = "float_parsing", "Input should be a valid number, unable to parse string as a number"
+	case "bool_type":
+		v.Kind, v.Message = "bool_parsing", "Input should be a valid boolean, unable to interpret input"
+	}
+	return v
 }
 
 func typeViolation(in agentmock.Location, path []string, sch *openapi3.Schema) agentmock.Violation {
