@@ -233,6 +233,7 @@ func TestItellicoArchive(t *testing.T) {
 	c := start(t).itellico(t)
 	id := newItellicoAgent(t, c)
 	path := agentsPath(itellicoAccount) + "/" + id
+	live := c.do("GET", agentsPath(itellicoAccount), nil).must(t, http.StatusOK).json["count"].(float64)
 	r := c.do("DELETE", path, nil).must(t, http.StatusNoContent)
 	assert.Empty(t, r.raw)
 	c.do("GET", path, nil).must(t, http.StatusOK)
@@ -242,5 +243,10 @@ func TestItellicoArchive(t *testing.T) {
 	archived := c.do("GET", agentsPath(itellicoAccount)+"?is_archived=true", nil).must(t, http.StatusOK)
 	assert.Equal(t, 1.0, archived.json["count"])
 	assert.Equal(t, id, archived.path("items.0.id"))
+	assert.Equal(t, live-1, c.do("GET", agentsPath(itellicoAccount), nil).must(t, http.StatusOK).json["count"])
+	// A PATCH brings an archived agent back, and the counts follow.
+	c.do("PATCH", path, map[string]any{"name": "back"}).must(t, http.StatusOK)
+	assert.Equal(t, live, c.do("GET", agentsPath(itellicoAccount), nil).must(t, http.StatusOK).json["count"])
+	assert.Equal(t, 0.0, c.do("GET", agentsPath(itellicoAccount)+"?is_archived=true", nil).must(t, http.StatusOK).json["count"])
 	c.do("DELETE", agentsPath(itellicoAccount)+"/00000000-0000-4000-8000-000000000000", nil).must(t, http.StatusNotFound)
 }

@@ -431,7 +431,7 @@ func (d *diga) listAgents(s *Server) handlerFunc {
 				p, _ := published(vs.Records)
 				return p.Doc
 			}
-			match := func(_ store.Meta, draft []byte) bool {
+			match := func(draft []byte) bool {
 				doc := show(draft)
 				return doc != nil && (mode == "" || readRow(doc).Mode == mode)
 			}

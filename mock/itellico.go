@@ -256,9 +256,11 @@ func (it *itellico) listAgents(s *Server) handlerFunc {
 		if err != nil {
 			return response{}, err
 		}
+		archived := queryBool(q, "is_archived")
 		page, err := s.store.List(req.ctx, collItlAgents, req.tenant, store.Query{
 			Offset: queryInt(req.route, q, "offset", 0),
 			Limit:  queryInt(req.route, q, "limit", 20),
+			Where:  func(m store.Meta) bool { return m.Archived == archived },
 			Match:  match,
 			Count:  true,
 		})
@@ -273,10 +275,10 @@ func (it *itellico) listAgents(s *Server) handlerFunc {
 	}
 }
 
-// itellicoFilter builds the list filter from name, tags, is_archived and the
-// created/modified bounds.
-func itellicoFilter(q url.Values) (func(store.Meta, []byte) bool, error) {
-	archived := queryBool(q, "is_archived")
+// itellicoFilter builds the list's document filter from name, tags and the
+// created/modified bounds: nil when there is none, so that the list counts
+// from the index alone.
+func itellicoFilter(q url.Values) (func([]byte) bool, error) {
 	name := strings.ToLower(q.Get("name"))
 	var tags []string
 	for _, v := range q["tags"] {
@@ -305,13 +307,10 @@ func itellicoFilter(q url.Values) (func(store.Meta, []byte) bool, error) {
 			bounds = append(bounds, bound{field, op, at})
 		}
 	}
-	return func(meta store.Meta, doc []byte) bool {
-		if meta.Archived != archived {
-			return false
-		}
-		if name == "" && len(tags) == 0 && len(bounds) == 0 {
-			return true
-		}
+	if name == "" && len(tags) == 0 && len(bounds) == 0 {
+		return nil, nil
+	}
+	return func(doc []byte) bool {
 		var head struct {
 			Name     string   `json:"name"`
 			Tags     []string `json:"tags"`

@@ -90,7 +90,7 @@ func (pp pageParams) offset() int {
 	return (pp.page - 1) * pp.limit
 }
 
-func (pp pageParams) query(match func(store.Meta, []byte) bool) store.Query {
+func (pp pageParams) query(match func([]byte) bool) store.Query {
 	q := store.Query{Desc: pp.desc, After: pp.after, Before: pp.before, Limit: pp.limit, Match: match}
 	if pp.page > 0 {
 		q.Offset, q.Count = pp.offset(), true

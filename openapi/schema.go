@@ -479,10 +479,16 @@ func (s *Spec) encode(buf *bytes.Buffer, sch *openapi3.Schema, v any) error {
 				}
 			}
 		}
-		for _, k := range sortedKeys(x) {
-			if view != nil && view.Properties[k] != nil {
-				continue
+		// Members the schema does not declare follow, sorted; sorting only
+		// them keeps the common case, where there are none, free of a sort.
+		var extra []string
+		for k := range x {
+			if view == nil || view.Properties[k] == nil {
+				extra = append(extra, k)
 			}
+		}
+		slices.Sort(extra)
+		for _, k := range extra {
 			var ms *openapi3.Schema
 			if view != nil && view.AdditionalProperties.Schema != nil {
 				ms = view.AdditionalProperties.Schema.Value

@@ -3,7 +3,10 @@
 // Each collection ("diga/agents") is a bucket with one sub-bucket per tenant
 // (a Diga project, an itellico account). A tenant bucket holds the documents
 // by id and an index from creation sequence to id, so that listing walks the
-// index in order instead of scanning and sorting every document.
+// index in order instead of scanning and sorting every document. The index
+// also carries each document's Meta flags, so that a walk which filters or
+// counts by them alone (itellico's archived agents) never reads a document:
+// on 100,000 agents that is ~5 MB of pages instead of ~200 MB.
 package store
 
 import (
@@ -34,7 +37,17 @@ var (
 var (
 	docsBucket  = []byte("docs")
 	orderBucket = []byte("order")
+	// layoutBucket, at the root beside the collections, holds layoutKey: the
+	// layout the file is in. Files written before the index carried Meta
+	// flags have none, and Open migrates them.
+	layoutBucket = []byte("agentmock")
+	layoutKey    = []byte("layout")
 )
+
+// layoutFlagsInIndex is the current layout: an index value is the Meta flags
+// byte, then the id, and each tenant counts its documents by flags. Layout 1
+// (no layout bucket) had the bare id and no counts.
+const layoutFlagsInIndex = 2
 
 // Options tune Open.
 type Options struct {
@@ -71,7 +84,94 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: migrate %s to the current layout: %w", path, err)
+	}
 	return &Store{db: db, writes: &group{db: db}}, nil
+}
+
+// migrate brings the file to the current layout. A current file costs one
+// read of the layout bucket, not a walk: a Diga project with 100,000 agents
+// has 100,000 version tenants, and reading each costs a page.
+func migrate(db *bolt.DB) error {
+	var layout []byte
+	err := db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(layoutBucket); b != nil {
+			layout = bytes.Clone(b.Get(layoutKey))
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case bytes.Equal(layout, []byte{layoutFlagsInIndex}):
+		return nil
+	case layout != nil:
+		return fmt.Errorf("the file is in layout %v, which this agentmock does not know: it was written by a newer one", layout)
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		err := forEachTenant(tx, func(name string, t *bolt.Bucket) error {
+			docs, order := t.Bucket(docsBucket), t.Bucket(orderBucket)
+			if docs == nil || order == nil {
+				return fmt.Errorf("%s has no docs or order bucket", name)
+			}
+			type entry struct{ k, v []byte }
+			var rewrite []entry
+			counts := map[Meta]int{}
+			err := order.ForEach(func(k, id []byte) error {
+				_, meta, _ := decodeValue(docs.Get(id))
+				rewrite = append(rewrite, entry{bytes.Clone(k), indexValue(meta, id)})
+				counts[meta]++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			// After the walk: a bucket must not be written while a ForEach
+			// walks it.
+			for _, e := range rewrite {
+				if err := order.Put(e.k, e.v); err != nil {
+					return err
+				}
+			}
+			for meta, n := range counts {
+				if err := tally(t, meta, n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(layoutBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(layoutKey, []byte{layoutFlagsInIndex})
+	})
+}
+
+// forEachCollection calls fn with every collection bucket: every root
+// bucket but the layout's.
+func forEachCollection(tx *bolt.Tx, fn func(name []byte, b *bolt.Bucket) error) error {
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		if bytes.Equal(name, layoutBucket) {
+			return nil
+		}
+		return fn(name, b)
+	})
+}
+
+// forEachTenant calls fn with every tenant bucket and its name,
+// "collection tenant".
+func forEachTenant(tx *bolt.Tx, fn func(name string, t *bolt.Bucket) error) error {
+	return forEachCollection(tx, func(coll []byte, b *bolt.Bucket) error {
+		return b.ForEachBucket(func(tenant []byte) error {
+			return fn(string(coll)+" "+string(tenant), b.Bucket(tenant))
+		})
+	})
 }
 
 // Close releases the file.
@@ -103,7 +203,7 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	}
 	empty := true
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func([]byte, *bolt.Bucket) error {
+		return forEachCollection(tx, func([]byte, *bolt.Bucket) error {
 			empty = false
 			return nil
 		})
@@ -152,7 +252,10 @@ func (t *Tx) Create(coll, tenant, id string, doc []byte) (Record, error) {
 	if err := docs.Put([]byte(id), encodeValue(seq, Meta{}, doc)); err != nil {
 		return Record{}, err
 	}
-	if err := order.Put(seqKey(seq), []byte(id)); err != nil {
+	if err := order.Put(seqKey(seq), indexValue(Meta{}, []byte(id))); err != nil {
+		return Record{}, err
+	}
+	if err := tally(b, Meta{}, +1); err != nil {
 		return Record{}, err
 	}
 	return Record{ID: id, Seq: seq, Doc: doc}, nil
@@ -189,8 +292,55 @@ func (t *Tx) Put(coll, tenant, id string, meta Meta, doc []byte) error {
 	if err != nil {
 		return err
 	}
-	seq, _, _ := decodeValue(v)
+	seq, was, _ := decodeValue(v)
+	if err := reindex(b, id, seq, was, meta); err != nil {
+		return err
+	}
 	return b.Bucket(docsBucket).Put([]byte(id), encodeValue(seq, meta, doc))
+}
+
+// reindex keeps the index's copy of a document's flags true to its Meta. It
+// writes only when they change, so that a PATCH touches one bucket.
+func reindex(b *bolt.Bucket, id string, seq uint64, was, meta Meta) error {
+	if was == meta {
+		return nil
+	}
+	if err := tally(b, was, -1); err != nil {
+		return err
+	}
+	if err := tally(b, meta, +1); err != nil {
+		return err
+	}
+	return b.Bucket(orderBucket).Put(seqKey(seq), indexValue(meta, []byte(id)))
+}
+
+// A tenant bucket counts its documents by Meta flags, under countKey(flags),
+// so that a list filtered by Meta alone knows its total without a walk. A
+// walk of the index is cheap in pages read but not in pages mapped: on a
+// file grown by many small commits the index's pages lie among the
+// documents', and the kernel maps the neighbours of every page faulted in,
+// so counting 100,000 agents that way added ~150 MB to the RSS.
+func countKey(flags byte) []byte { return []byte{'n', flags} }
+
+func tally(b *bolt.Bucket, meta Meta, delta int) error {
+	k := countKey(meta.flags())
+	var n uint64
+	if v := b.Get(k); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(int64(n)+int64(delta))))
+}
+
+// counted is how many documents of a tenant bucket where accepts.
+func counted(b *bolt.Bucket, where func(Meta) bool) int {
+	total := 0
+	c := b.Cursor()
+	for k, v := c.Seek(countKey(0)); len(k) == 2 && k[0] == 'n'; k, v = c.Next() {
+		if len(v) == 8 && (where == nil || where(metaOf(k[1]))) {
+			total += int(binary.BigEndian.Uint64(v))
+		}
+	}
+	return total
 }
 
 // Update replaces a document, and optionally its Meta, with what fn makes of
@@ -202,8 +352,12 @@ func (t *Tx) Update(coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]
 		return Record{}, err
 	}
 	seq, meta, doc := decodeValue(v)
+	was := meta
 	next, err := fn(doc, &meta)
 	if err != nil {
+		return Record{}, err
+	}
+	if err := reindex(b, id, seq, was, meta); err != nil {
 		return Record{}, err
 	}
 	value := encodeValue(seq, meta, next)
@@ -221,8 +375,11 @@ func (t *Tx) Delete(coll, tenant, id string) error {
 	if err != nil {
 		return err
 	}
-	seq, _, _ := decodeValue(v)
+	seq, meta, _ := decodeValue(v)
 	if err := b.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
+		return err
+	}
+	if err := tally(b, meta, -1); err != nil {
 		return err
 	}
 	return b.Bucket(docsBucket).Delete([]byte(id))
@@ -362,9 +519,14 @@ type Query struct {
 	// before Before, in the direction of Desc.
 	After, Before string
 	Offset, Limit int
-	// Match keeps only the records it accepts; nil keeps all.
-	Match func(meta Meta, doc []byte) bool
-	// Count asks for Total, which costs a walk over every match.
+	// Where keeps only the records whose Meta it accepts; nil keeps all. It
+	// is read from the index, so it costs no document read.
+	Where func(Meta) bool
+	// Match keeps only the records whose documents it accepts; nil keeps
+	// all.
+	Match func(doc []byte) bool
+	// Count asks for Total, which costs a walk over every match: over the
+	// index alone when Match is nil.
 	Count bool
 }
 
@@ -380,7 +542,7 @@ type Page struct {
 func list(t *bolt.Bucket, q Query) (Page, error) {
 	docs, c := t.Bucket(docsBucket), t.Bucket(orderBucket).Cursor()
 	forward := !q.Desc
-	var k, id []byte
+	var k, v []byte
 	switch {
 	case q.After != "" || q.Before != "":
 		cursor := q.After
@@ -389,45 +551,60 @@ func list(t *bolt.Bucket, q Query) (Page, error) {
 			// and the page is reversed at the end.
 			cursor, forward = q.Before, !forward
 		}
-		v := docs.Get([]byte(cursor))
-		if v == nil {
+		at := docs.Get([]byte(cursor))
+		if at == nil {
 			return Page{}, ErrCursor
 		}
-		seq, _, _ := decodeValue(v)
+		seq, _, _ := decodeValue(at)
 		c.Seek(seqKey(seq))
-		k, id = step(c, forward)
+		k, v = step(c, forward)
 	case forward:
-		k, id = c.First()
+		k, v = c.First()
 	default:
-		k, id = c.Last()
+		k, v = c.Last()
 	}
 
 	var page Page
 	skipped := 0
-	for ; k != nil; k, id = step(c, forward) {
-		v := docs.Get(id)
-		if v == nil {
+	// Without Match, the total is in the counts: the walk ends with the page.
+	tallied := q.Count && q.Match == nil
+walk:
+	for ; k != nil; k, v = step(c, forward) {
+		meta, id := decodeIndex(v)
+		if q.Where != nil && !q.Where(meta) {
 			continue
 		}
-		seq, meta, doc := decodeValue(v)
-		if q.Match != nil && !q.Match(meta, doc) {
-			continue
-		}
-		if skipped < q.Offset {
-			skipped++
-			page.Total++
-			continue
-		}
-		if q.Limit > 0 && len(page.Records) >= q.Limit {
-			page.HasMore = true
-			if !q.Count {
-				break
+		full := q.Limit > 0 && len(page.Records) >= q.Limit
+		onPage := skipped >= q.Offset && !full
+		var seq uint64
+		var doc []byte
+		// A record that is only skipped or counted is read only when Match
+		// must judge it.
+		if onPage || q.Match != nil {
+			stored := docs.Get(id)
+			if stored == nil {
+				continue
 			}
-			page.Total++
-			continue
+			seq, _, doc = decodeValue(stored)
+			if q.Match != nil && !q.Match(doc) {
+				continue
+			}
 		}
 		page.Total++
-		page.Records = append(page.Records, Record{ID: string(id), Seq: seq, Meta: meta, Doc: bytes.Clone(doc)})
+		switch {
+		case skipped < q.Offset:
+			skipped++
+		case full:
+			page.HasMore = true
+			if !q.Count || tallied {
+				break walk
+			}
+		default:
+			page.Records = append(page.Records, Record{ID: string(id), Seq: seq, Meta: meta, Doc: bytes.Clone(doc)})
+		}
+	}
+	if tallied {
+		page.Total = counted(t, q.Where)
 	}
 	if q.Before != "" && q.After == "" {
 		for i, j := 0, len(page.Records)-1; i < j; i, j = i+1, j-1 {
@@ -483,18 +660,36 @@ const headerLen = 9
 
 const flagArchived = 1 << 0
 
-func encodeValue(seq uint64, meta Meta, doc []byte) []byte {
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, headerLen+len(doc)), seq)
+func (m Meta) flags() byte {
 	var flags byte
-	if meta.Archived {
+	if m.Archived {
 		flags |= flagArchived
 	}
-	return append(append(v, flags), doc...)
+	return flags
+}
+
+func metaOf(flags byte) Meta { return Meta{Archived: flags&flagArchived != 0} }
+
+func encodeValue(seq uint64, meta Meta, doc []byte) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, headerLen+len(doc)), seq)
+	return append(append(v, meta.flags()), doc...)
 }
 
 func decodeValue(v []byte) (uint64, Meta, []byte) {
 	if len(v) < headerLen {
 		return 0, Meta{}, nil
 	}
-	return binary.BigEndian.Uint64(v[:8]), Meta{Archived: v[8]&flagArchived != 0}, v[headerLen:]
+	return binary.BigEndian.Uint64(v[:8]), metaOf(v[8]), v[headerLen:]
+}
+
+// An index value is the document's Meta flags, then its id.
+func indexValue(meta Meta, id []byte) []byte {
+	return append([]byte{meta.flags()}, id...)
+}
+
+func decodeIndex(v []byte) (Meta, []byte) {
+	if len(v) == 0 {
+		return Meta{}, nil
+	}
+	return metaOf(v[0]), v[1:]
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -82,35 +83,94 @@ func TestListOrderAndCursors(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	all := seed(t, s, "t", 7)
-	cases := []struct {
-		name string
-		q    store.Query
-		want []string
-		more bool
-	}{
-		{"asc", store.Query{Limit: 3}, all[0:3], true},
-		{"desc", store.Query{Desc: true, Limit: 3}, []string{all[6], all[5], all[4]}, true},
-		{"asc after", store.Query{After: all[2], Limit: 3}, all[3:6], true},
-		{"asc after to the end", store.Query{After: all[4], Limit: 3}, all[5:7], false},
-		{"desc after", store.Query{Desc: true, After: all[4], Limit: 3}, []string{all[3], all[2], all[1]}, true},
-		{"asc before", store.Query{Before: all[4], Limit: 2}, all[2:4], true},
-		{"asc before to the start", store.Query{Before: all[2], Limit: 5}, all[0:2], false},
-		{"desc before", store.Query{Desc: true, Before: all[2], Limit: 2}, []string{all[4], all[3]}, true},
-		{"offset", store.Query{Offset: 5, Limit: 5, Count: true}, all[5:7], false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p, err := s.List(ctx, "c", "t", tc.q)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, ids(p))
-			assert.Equal(t, tc.more, p.HasMore)
-		})
-	}
+	checkLists(t, s, []listCase{
+		{"asc", store.Query{Limit: 3}, all[0:3], true, 0},
+		{"desc", store.Query{Desc: true, Limit: 3}, []string{all[6], all[5], all[4]}, true, 0},
+		{"asc after", store.Query{After: all[2], Limit: 3}, all[3:6], true, 0},
+		{"asc after to the end", store.Query{After: all[4], Limit: 3}, all[5:7], false, 0},
+		{"desc after", store.Query{Desc: true, After: all[4], Limit: 3}, []string{all[3], all[2], all[1]}, true, 0},
+		{"asc before", store.Query{Before: all[4], Limit: 2}, all[2:4], true, 0},
+		{"asc before to the start", store.Query{Before: all[2], Limit: 5}, all[0:2], false, 0},
+		{"desc before", store.Query{Desc: true, Before: all[2], Limit: 2}, []string{all[4], all[3]}, true, 0},
+		{"offset", store.Query{Offset: 5, Limit: 5, Count: true}, all[5:7], false, 7},
+	})
 	p, err := s.List(ctx, "c", "t", store.Query{Limit: 2, Count: true})
 	require.NoError(t, err)
 	assert.Equal(t, 7, p.Total, "Count totals every match, not the page")
 	_, err = s.List(ctx, "c", "t", store.Query{After: "nope"})
 	assert.ErrorIs(t, err, store.ErrCursor)
+}
+
+type listCase struct {
+	name string
+	q    store.Query
+	want []string
+	more bool
+	// total is checked when q.Count asks for one.
+	total int
+}
+
+func checkLists(t *testing.T, s *store.Store, cases []listCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.List(context.Background(), "c", "t", tc.q)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids(p))
+			assert.Equal(t, tc.more, p.HasMore)
+			if tc.q.Count {
+				assert.Equal(t, tc.total, p.Total)
+			}
+			for _, r := range p.Records {
+				assert.True(t, tc.q.Where == nil || tc.q.Where(r.Meta), "%s came back with the Meta it was chosen by", r.ID)
+			}
+		})
+	}
+}
+
+// TestWhereFiltersByMeta lists, skips and counts by Meta alone, with and
+// without a document filter, and sees an archive, a restore and a delete at
+// once.
+func TestWhereFiltersByMeta(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	all := seed(t, s, "t", 10)
+	setArchived := func(id string, on bool) {
+		t.Helper()
+		_, err := s.Update(ctx, "c", "t", id, func(doc []byte, m *store.Meta) ([]byte, error) {
+			m.Archived = on
+			return doc, nil
+		})
+		require.NoError(t, err)
+	}
+	for _, i := range []int{1, 4, 7, 8} {
+		setArchived(all[i], true)
+	}
+	setArchived(all[8], false)
+	require.NoError(t, s.Delete(ctx, "c", "t", all[4]))
+	live := func(m store.Meta) bool { return !m.Archived }
+	archived := func(m store.Meta) bool { return m.Archived }
+	even := func(doc []byte) bool {
+		var d struct{ N int }
+		require.NoError(t, json.Unmarshal(doc, &d))
+		return d.N%2 == 0
+	}
+	checkLists(t, s, []listCase{
+		{"live", store.Query{Where: live, Limit: 3, Count: true},
+			[]string{all[0], all[2], all[3]}, true, 7},
+		{"live past an offset", store.Query{Where: live, Offset: 3, Limit: 3, Count: true},
+			[]string{all[5], all[6], all[8]}, true, 7},
+		{"live, last page", store.Query{Where: live, Offset: 6, Limit: 3, Count: true},
+			[]string{all[9]}, false, 7},
+		{"archived", store.Query{Where: archived, Count: true},
+			[]string{all[1], all[7]}, false, 2},
+		{"archived, newest first", store.Query{Where: archived, Desc: true, Limit: 1, Count: true},
+			[]string{all[7]}, true, 2},
+		{"live and even", store.Query{Where: live, Match: even, Offset: 1, Limit: 2, Count: true},
+			[]string{all[2], all[6]}, true, 4},
+		{"no count stops at the page", store.Query{Where: live, Limit: 2},
+			[]string{all[0], all[2]}, true, 3},
+	})
 }
 
 // TestWalkWhileCreating pages forward while new records keep arriving, and
@@ -212,4 +272,8 @@ func TestDumpLoadKeepsOrderAndMeta(t *testing.T) {
 	assert.Equal(t, want, ids(p))
 	assert.True(t, p.Records[2].Archived)
 	assert.JSONEq(t, `{"n":2}`, string(p.Records[2].Doc))
+	p, err = s.List(ctx, "c", "t1", store.Query{Where: func(m store.Meta) bool { return m.Archived }, Count: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{want[2]}, ids(p), "a load indexes Meta too")
+	assert.Equal(t, 1, p.Total)
 }

@@ -22,8 +22,17 @@ func TestVerifyFindsWhatIsBroken(t *testing.T) {
 	}{
 		{"sound", func(*bolt.Bucket) error { return nil }, ""},
 		{"index entry naming nothing", func(tb *bolt.Bucket) error {
-			return tb.Bucket(orderBucket).Put(seqKey(2), []byte("ghost"))
+			return tb.Bucket(orderBucket).Put(seqKey(2), indexValue(Meta{}, []byte("ghost")))
 		}, "names ghost, which has no document"},
+		{"index flags disagree with the document", func(tb *bolt.Bucket) error {
+			return tb.Bucket(orderBucket).Put(seqKey(1), indexValue(Meta{Archived: true}, []byte("a")))
+		}, "index entry 1 says a is {Archived:true}, the document says {Archived:false}"},
+		{"count wrong", func(tb *bolt.Bucket) error {
+			return tally(tb, Meta{}, +2)
+		}, "the count of {Archived:false} documents is 3, and there are 1"},
+		{"layout unknown", func(tb *bolt.Bucket) error {
+			return tb.Tx().DeleteBucket(layoutBucket)
+		}, "the file is not in layout 2"},
 		{"document missing from the index", func(tb *bolt.Bucket) error {
 			return tb.Bucket(docsBucket).Put([]byte("stray"), encodeValue(1, Meta{}, []byte(`{}`)))
 		}, "document stray is not in the index"},

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -45,6 +46,7 @@ type config struct {
 	agents           int
 	coldRuns         int
 	prismColdRuns    int
+	run              *regexp.Regexp
 }
 
 func main() {
@@ -68,8 +70,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.agents, "agents", 100000, "agents stored per provider before measuring")
 	fs.IntVar(&c.coldRuns, "cold-runs", 10, "cold starts to take the median of")
 	fs.IntVar(&c.prismColdRuns, "prism-cold-runs", 10, "Prism cold starts to take the median of")
+	only := fs.String("run", "", "measure only the scenarios whose names match this regular expression")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var err error
+	if c.run, err = regexp.Compile(*only); err != nil {
+		return fmt.Errorf("-run: %w", err)
 	}
 	if c.coldRuns < 1 || c.prismColdRuns < 1 || c.agents < 1 {
 		return errors.New("-cold-runs, -prism-cold-runs and -agents must be at least 1")
@@ -141,10 +148,13 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "RSS with %d agents per provider stored, after start (fsync=%v): %d MB\n", c.agents, fsync, srv.rssMB())
+		fmt.Fprintf(out, "RSS with %d agents per provider stored, after start (fsync=%v): %d MB\n", c.agents, fsync, srv.rss("VmRSS"))
 		for _, s := range scenarios(srv, digaIDs, itlIDs) {
 			if !fsync && !s.persists {
 				continue // fsync matters only to writes
+			}
+			if !c.run.MatchString(s.name) {
+				continue
 			}
 			if !fsync {
 				s.name += ", fsync off"
@@ -152,10 +162,10 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 			for _, n := range c.clients {
 				r := drive(ctx, n, c.duration, s.req)
 				results[fmt.Sprintf("%s@%d", s.name, n)] = r
-				fmt.Fprintf(out, "%-52s %3d clients  %s\n", s.name, n, r)
+				fmt.Fprintf(out, "%-52s %3d clients  %s  RSS %d MB (anon %d, file %d)\n", s.name, n, r, srv.rss("VmRSS"), srv.rss("RssAnon"), srv.rss("RssFile"))
 			}
 		}
-		fmt.Fprintf(out, "RSS after the load (fsync=%v): %d MB\n\n", fsync, srv.rssMB())
+		fmt.Fprintf(out, "RSS after the load (fsync=%v): %d MB, peak %d MB\n\n", fsync, srv.rss("VmRSS"), srv.rss("VmHWM"))
 		srv.stop()
 	}
 
@@ -186,6 +196,9 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 	for _, s := range scenarios(prism, digaIDs, itlIDs) {
 		if s.provider != "diga" || !s.persists {
 			continue // Prism serves only our Diga document, and it is compared on PATCH
+		}
+		if !c.run.MatchString(s.name) {
+			continue
 		}
 		for _, n := range c.clients {
 			r := drive(ctx, n, c.duration, s.req)
@@ -364,13 +377,15 @@ func (s *server) stop() {
 	_ = s.cmd.Wait()
 }
 
-func (s *server) rssMB() int {
+// rss reads a memory figure of the server process from /proc, in MB: VmRSS
+// now, or VmHWM, the peak.
+func (s *server) rss(field string) int {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
 			kb, _ := strconv.Atoi(f[1])
 			return kb / 1024
 		}
