@@ -170,7 +170,7 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 	}
 
 	if c.prism == "" {
-		fmt.Fprintln(out, "Prism not found (npm install --prefix /opt/prism @stoplight/prism-cli, or -prism PATH): no comparison")
+		fmt.Fprintln(out, "no Prism (-prism none, or not found: npm install --prefix /opt/prism @stoplight/prism-cli, or -prism PATH): no comparison")
 		return nil
 	}
 	prismCmd := func(ports [2]int) *exec.Cmd {
