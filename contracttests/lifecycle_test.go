@@ -2,7 +2,6 @@ package contracttests
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -105,8 +104,21 @@ func TestDigaLifecycle(t *testing.T) {
 			assert.Equal(t, true, got.json["is_published"])
 			published := c.do("GET", "/v1/agent/"+id+"/version?is_published=true", nil).must(t, http.StatusOK)
 			assert.Len(t, published.json["data"], 1)
-			listed := c.do("GET", "/v1/agent/?is_published=true&limit=100", nil).must(t, http.StatusOK)
-			assert.Contains(t, fmt.Sprint(listed.json["data"]), v3ID, "the published list shows the published row")
+			listed := c.do("GET", "/v1/agent/?is_published=true&limit=100&page=1", nil).must(t, http.StatusOK)
+			var rows []map[string]any
+			for _, d := range listed.json["data"].([]any) {
+				if row := d.(map[string]any); row["agent_id"] == id {
+					rows = append(rows, row)
+				}
+			}
+			require.Len(t, rows, 1, "the published list shows the agent once")
+			assert.Equal(t, v3ID, rows[0]["version_id"], "as its published row")
+			assert.Equal(t, true, rows[0]["is_published"])
+			// With limit=1 the page count is the total.
+			pubTotal := c.do("GET", "/v1/agent/?is_published=true&limit=1&page=1", nil).must(t, http.StatusOK).json["total_pages"]
+			allTotal := c.do("GET", "/v1/agent/?limit=1&page=1", nil).must(t, http.StatusOK).json["total_pages"]
+			require.IsType(t, 0.0, pubTotal)
+			assert.Less(t, pubTotal, allTotal, "agents with no published version are left out of the total")
 
 			// Publishing another version unpublishes the previous one.
 			c.do("PATCH", "/v1/agent/"+id+"/published_version", `{"version_id":"`+v1+`"}`).must(t, http.StatusOK)

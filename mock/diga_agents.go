@@ -22,6 +22,7 @@ func versionsOf(project, agent string) string { return project + "/" + agent }
 
 // row is what the handlers read of a stored agent row.
 type row struct {
+	AgentID              string  `json:"agent_id"`
 	VersionID            string  `json:"version_id"`
 	VersionNumber        int     `json:"version_number"`
 	IsPublished          bool    `json:"is_published"`
@@ -416,30 +417,39 @@ func (d *diga) listAgents(s *Server) handlerFunc {
 		mode, wantPublished := q.Get("mode"), queryBool(q, "is_published")
 		var page store.Page
 		err = s.store.View(req.ctx, func(tx *store.Tx) error {
-			show := func(draft []byte) []byte {
-				if !wantPublished {
-					return draft
+			// publishedDoc finds an agent's published version once per
+			// request: match needs it, and so does the page after.
+			shown := map[string][]byte{}
+			publishedDoc := func(agentID string) []byte {
+				doc, ok := shown[agentID]
+				if !ok {
+					vs, err := tx.List(collDigaVersions, versionsOf(req.tenant, agentID), store.Query{})
+					if err == nil {
+						p, _ := published(vs.Records)
+						doc = p.Doc
+					}
+					shown[agentID] = doc
 				}
-				var head struct {
-					AgentID string `json:"agent_id"`
-				}
-				_ = json.Unmarshal(draft, &head)
-				vs, err := tx.List(collDigaVersions, versionsOf(req.tenant, head.AgentID), store.Query{})
-				if err != nil {
-					return nil
-				}
-				p, _ := published(vs.Records)
-				return p.Doc
+				return doc
 			}
-			match := func(draft []byte) bool {
-				doc := show(draft)
-				return doc != nil && (mode == "" || readRow(doc).Mode == mode)
+			// nil unless filtering, so that a total comes from the counts.
+			var match func([]byte) bool
+			switch {
+			case wantPublished:
+				match = func(draft []byte) bool {
+					doc := publishedDoc(readRow(draft).AgentID)
+					return doc != nil && (mode == "" || readRow(doc).Mode == mode)
+				}
+			case mode != "":
+				match = func(draft []byte) bool { return readRow(draft).Mode == mode }
 			}
 			if page, err = tx.List(collDigaAgents, req.tenant, pp.query(match)); err != nil {
 				return err
 			}
-			for i, r := range page.Records {
-				page.Records[i].Doc = show(r.Doc)
+			if wantPublished {
+				for i, r := range page.Records {
+					page.Records[i].Doc = publishedDoc(r.ID)
+				}
 			}
 			return nil
 		})

@@ -30,6 +30,9 @@ func TestVerifyFindsWhatIsBroken(t *testing.T) {
 		{"count wrong", func(tb *bolt.Bucket) error {
 			return tally(tb, Meta{}, +2)
 		}, "the count of {Archived:false} documents is 3, and there are 1"},
+		{"count of documents there are none of", func(tb *bolt.Bucket) error {
+			return tally(tb, Meta{Archived: true}, +1)
+		}, "the count of {Archived:true} documents is 1, and there are 0"},
 		{"layout unknown", func(tb *bolt.Bucket) error {
 			return tb.Tx().DeleteBucket(layoutBucket)
 		}, "the file is not in layout 2"},
