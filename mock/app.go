@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/agentmock/agentmock/fixtures"
@@ -91,6 +92,7 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 		NoControl:          o.NoControl,
 		JournalSize:        o.JournalSize,
 		Seed:               empty,
+		Pages:              NewGate(runtime.GOMAXPROCS(0)),
 	}
 	a := &App{Store: st, Fixtures: fx}
 	// Our own documents declare every status we send; a user's may not.

@@ -2,6 +2,7 @@ package mock
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -52,4 +53,53 @@ func TestJournalKeepsBoundedBodies(t *testing.T) {
 	assert.Len(t, e.ResponseBody, bodyCap)
 	assert.True(t, e.Truncated)
 	assert.Positive(t, e.LatencyMS)
+}
+
+// TestJournalBodyBudget: however many large bodies pass, the journal keeps
+// every entry but the bodies of only the newest that fit bodyBudget, across
+// the ring's wrap and a clear.
+func TestJournalBodyBudget(t *testing.T) {
+	big := strings.Repeat("b", bodyCap)
+	const perEntry = 2 * bodyCap
+	fit := bodyBudget / perEntry
+	for _, tc := range []struct {
+		name          string
+		size          int
+		before, after int // entries added before and after a clear
+	}{
+		{"no wrap", 1000, 0, 3 * fit},
+		{"wrap", 300, 0, 700},
+		{"wrap, clear, wrap", 300, 700, 401},
+		{"small bodies only", 50, 0, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJournal(tc.size)
+			for i := range tc.before {
+				j.add(entry{Path: fmt.Sprint(i), RequestBody: big, ResponseBody: big})
+			}
+			if tc.before > 0 {
+				j.clear()
+			}
+			for i := range tc.after {
+				j.add(entry{Path: fmt.Sprint(i), RequestBody: big, ResponseBody: big})
+			}
+			count, entries := j.query(filter{}, 0)
+			require.Equal(t, min(tc.size, tc.after), count, "every entry stays")
+			kept := 0
+			for i, e := range entries { // newest first
+				assert.Equal(t, fmt.Sprint(tc.after-1-i), e.Path)
+				if i < fit {
+					assert.Len(t, e.ResponseBody, bodyCap, "entry %d keeps its body", i)
+					assert.False(t, e.Truncated)
+				} else {
+					assert.Empty(t, e.RequestBody, "entry %d", i)
+					assert.Empty(t, e.ResponseBody, "entry %d", i)
+					assert.True(t, e.Truncated, "entry %d", i)
+				}
+				kept += len(e.RequestBody) + len(e.ResponseBody)
+			}
+			assert.Equal(t, kept, j.bodies, "the running total is the kept bytes")
+			assert.LessOrEqual(t, j.bodies, bodyBudget)
+		})
+	}
 }

@@ -18,6 +18,12 @@ import (
 // bodyCap bounds the request and response bodies a journal entry keeps.
 const bodyCap = 16 << 10
 
+// bodyBudget bounds the bodies a whole journal keeps. Past it the oldest
+// entries lose theirs: 1,000 list pages at bodyCap each would otherwise hold
+// 16 MB per provider, and the heap the collector lets grow is twice what is
+// live (the RSS lines of cmd/agentmock-load, "list 100 of the stored agents").
+const bodyBudget = 4 << 20
+
 // DefaultJournalSize is how many requests the journal keeps by default.
 const DefaultJournalSize = 1000
 
@@ -56,6 +62,13 @@ type journal struct {
 	next    int     // where the next entry goes
 	size    int
 	seq     uint64
+	// base is the id of the entry at index 0: the one after seq when the
+	// journal was last cleared.
+	base uint64
+	// bodies is the bytes of the bodies kept; stripped, the newest id whose
+	// bodies were dropped to keep it within bodyBudget.
+	bodies   int
+	stripped uint64
 }
 
 func newJournal(size int) *journal {
@@ -70,18 +83,30 @@ func (j *journal) add(e entry) {
 	defer j.mu.Unlock()
 	j.seq++
 	e.ID = j.seq
+	j.bodies += len(e.RequestBody) + len(e.ResponseBody)
 	if len(j.entries) < j.size {
 		j.entries = append(j.entries, e)
-		return
+	} else {
+		old := &j.entries[j.next]
+		j.bodies -= len(old.RequestBody) + len(old.ResponseBody)
+		*old = e
+		j.next = (j.next + 1) % j.size
 	}
-	j.entries[j.next] = e
-	j.next = (j.next + 1) % j.size
+	oldest := j.seq - uint64(len(j.entries)) + 1
+	for id := max(j.stripped+1, oldest); j.bodies > bodyBudget && id < j.seq; id++ {
+		old := &j.entries[(id-j.base-1)%uint64(j.size)]
+		j.bodies -= len(old.RequestBody) + len(old.ResponseBody)
+		old.RequestBody, old.ResponseBody = "", ""
+		old.Truncated = true
+		j.stripped = id
+	}
 }
 
 func (j *journal) clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.entries, j.next = nil, 0
+	j.base, j.bodies = j.seq, 0
 }
 
 // filter selects journal entries; zero fields match anything.

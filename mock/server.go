@@ -57,6 +57,9 @@ type Config struct {
 	JournalSize int
 	// GenerationSeed makes generated example data repeatable; 0: random.
 	GenerationSeed uint64
+	// Pages bounds the list pages built at once, shared by the servers of
+	// one process; nil: no bound.
+	Pages *Gate
 }
 
 // Server serves one provider on one document. It is an http.Handler.
@@ -68,6 +71,8 @@ type Server struct {
 	log      *slog.Logger
 	echo     *echo.Echo
 	handlers map[string]handlerFunc
+	// pages holds the keys of the operations that wait at cfg.Pages.
+	pages map[string]bool
 
 	journal *journal
 	faults  *faults
@@ -128,6 +133,9 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	}
 	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name()), gen: newLockedRand(cfg.GenerationSeed)}
 	s.handlers = p.Handlers(s)
+	if cfg.Pages != nil {
+		s.pages = pageOperations(spec)
+	}
 	if _, isControl := p.(*control); !isControl {
 		s.journal, s.faults = newJournal(cfg.JournalSize), &faults{}
 		if !cfg.NoControl {
@@ -249,6 +257,12 @@ func (s *Server) handle(c echo.Context) error {
 	}
 	if err != nil {
 		return s.noRoute(c, err)
+	}
+	if s.pages[route.Key] {
+		if !s.cfg.Pages.enter(r.Context()) {
+			return nil // the client has gone; the journal records status 0
+		}
+		defer s.cfg.Pages.leave()
 	}
 	res, err := s.serve(r, route)
 	if err != nil {
