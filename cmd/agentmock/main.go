@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
@@ -37,6 +39,27 @@ func main() {
 			fmt.Fprintln(os.Stderr, "agentmock:", err)
 		}
 		os.Exit(1)
+	}
+}
+
+// gcMemoryLimit is the soft limit tuneGC sets. The bbolt file is mapped,
+// not on the heap, so what lives there is small: requests in flight, the
+// journals, the compiled documents. The limit leaves room for the mapped
+// file's pages within 150 MB of RSS with 100,000 agents stored.
+const gcMemoryLimit = 80 << 20
+
+// tuneGC lets the heap grow to five times what is live (GOGC=400), within
+// gcMemoryLimit, unless GOGC or GOMEMLIMIT are set. With Go's default of
+// twice, the collector ran so often that it cost 28% of PATCH
+// throughput at 64 clients (cmd/agentmock-load: 10,421 req/s against
+// 14,394, p99 10.1 ms against 8.4). Set in main, not in run, so that tests
+// calling run keep their own settings.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit)
 	}
 }
 
