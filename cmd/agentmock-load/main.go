@@ -3,7 +3,9 @@
 // PATCH, an invalid PATCH and a list page out of 100,000 stored agents, for
 // both providers, with fsync on and off. When Prism is installed it runs the
 // same valid PATCH and cold start against Prism serving openapi/diga.yaml,
-// and prints the ratios.
+// and prints the ratios. The load comes from wrk (installed with apt-get when
+// missing and possible) or, with -loadgen go, from net/http clients in this
+// process.
 //
 //	go run ./cmd/agentmock-load                     # from the repository root
 //	go run ./cmd/agentmock-load -prism /opt/prism/node_modules/.bin/prism
@@ -47,6 +49,7 @@ type config struct {
 	coldRuns         int
 	prismColdRuns    int
 	run              *regexp.Regexp
+	loadgen          string
 }
 
 func main() {
@@ -71,6 +74,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.coldRuns, "cold-runs", 10, "cold starts to take the median of")
 	fs.IntVar(&c.prismColdRuns, "prism-cold-runs", 10, "Prism cold starts to take the median of")
 	only := fs.String("run", "", "measure only the scenarios whose names match this regular expression")
+	fs.StringVar(&c.loadgen, "loadgen", "auto", "load generator: wrk, go (net/http clients in this process), or auto (wrk, installed with apt-get if missing and possible; else go)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,11 +114,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	} else if c.prism == "none" {
 		c.prism = ""
 	}
-	fmt.Fprintf(out, "# agentmock load: %d cores (GOMAXPROCS %d), %s per measurement, %d agents per provider\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), c.duration, c.agents)
-	return measure(ctx, c, dir, out)
+	lg, err := findLoadgen(ctx, c.loadgen, dir, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "# agentmock load: %d cores (GOMAXPROCS %d), %s per measurement, %d agents per provider, load from %s\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), c.duration, c.agents, lg.name())
+	return measure(ctx, c, lg, dir, out)
 }
 
-func measure(ctx context.Context, c config, dir string, out io.Writer) error {
+func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Writer) error {
 	run := 0
 	cold, err := coldStarts(ctx, c.coldRuns, func(ports [2]int) *exec.Cmd {
 		run++
@@ -140,6 +149,12 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	// Seeding ran with fsync off and left the file's pages dirty: the first
+	// fsyncs measured would write them out (a 1-client PATCH p99 of 23 ms
+	// against 1 ms on a second run).
+	if err := syncFile(db); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "seeded %d agents per provider over HTTP in %s (fsync off)\n", c.agents, time.Since(t0).Round(time.Millisecond))
 
 	results := map[string]result{}
@@ -160,7 +175,10 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 				s.name += ", fsync off"
 			}
 			for _, n := range c.clients {
-				r := drive(ctx, n, c.duration, s.req)
+				r, err := lg.drive(ctx, n, c.duration, s)
+				if err != nil {
+					return fmt.Errorf("%s, %d clients: %w", s.name, n, err)
+				}
 				results[fmt.Sprintf("%s@%d", s.name, n)] = r
 				fmt.Fprintf(out, "%-52s %3d clients  %s  RSS %d MB (anon %d, file %d)\n", s.name, n, r, srv.rss("VmRSS"), srv.rss("RssAnon"), srv.rss("RssFile"))
 			}
@@ -201,7 +219,10 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 			continue
 		}
 		for _, n := range c.clients {
-			r := drive(ctx, n, c.duration, s.req)
+			r, err := lg.drive(ctx, n, c.duration, s)
+			if err != nil {
+				return fmt.Errorf("prism: %s, %d clients: %w", s.name, n, err)
+			}
 			ours := results[fmt.Sprintf("%s@%d", s.name, n)]
 			fmt.Fprintf(out, "Prism %-46s %3d clients  %s   agentmock (fsync on) %.1fx its req/s\n", s.name, n, r, ours.rps/r.rps)
 		}
@@ -209,60 +230,62 @@ func measure(ctx context.Context, c config, dir string, out io.Writer) error {
 	return nil
 }
 
-// A scenario is one kind of request; req makes the i-th request of client c.
+// A scenario is one kind of request, made the same way by either load
+// generator.
 type scenario struct {
 	name     string
 	provider string
 	persists bool // a valid write, measured with fsync on and off
-	req      func(client, i int) *http.Request
+	target   contracttests.Target
+	method   string
+	// paths are the URLs' paths; client c works on paths[c%len(paths)].
+	paths []string
+	// body is the JSON body, if any: placeholderN becomes the request's
+	// number, placeholderDigit its last digit.
+	body string
+}
+
+// request makes the i-th request of client c.
+func (s scenario) request(c, i int) *http.Request {
+	var body io.Reader = http.NoBody
+	if s.body != "" {
+		b := strings.ReplaceAll(s.body, placeholderN, strconv.Itoa(i))
+		body = strings.NewReader(strings.ReplaceAll(b, placeholderDigit, strconv.Itoa(i%10)))
+	}
+	req, _ := http.NewRequest(s.method, s.target.BaseURL+s.paths[c%len(s.paths)], body)
+	req.Header.Set(s.target.Header, s.target.Value)
+	if s.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
 }
 
 func scenarios(srv *server, digaIDs, itlIDs []string) []scenario {
 	diga, itl := srv.diga, srv.itellico
-	request := func(t contracttests.Target, method, path, body string) *http.Request {
-		req, _ := http.NewRequest(method, t.BaseURL+path, strings.NewReader(body))
-		req.Header.Set(t.Header, t.Value)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req
-	}
 	// Each client works on its own agent.
-	pick := func(ids []string, c int, fallback string) string {
+	agents := func(prefix string, ids []string, fallback string) []string {
 		if len(ids) == 0 {
-			return fallback
+			ids = []string{fallback}
 		}
-		return ids[c%len(ids)]
+		paths := make([]string, len(ids))
+		for i, id := range ids {
+			paths[i] = prefix + id
+		}
+		return paths
 	}
-	digaAgent := func(c int) string { return "/v1/agent/" + pick(digaIDs, c, contracttests.FixtureDigaAgent) }
-	itlAgent := func(c int) string {
-		return "/v1/accounts/me/agents/" + pick(itlIDs, c, contracttests.FixtureItellicoAgent)
-	}
+	digaAgents := agents("/v1/agent/", digaIDs, contracttests.FixtureDigaAgent)
+	itlAgents := agents("/v1/accounts/me/agents/", itlIDs, contracttests.FixtureItellicoAgent)
 	return []scenario{
-		{"diga: GET an agent", "diga", false, func(c, _ int) *http.Request {
-			return request(diga, "GET", digaAgent(c), "")
-		}},
-		{"diga: valid PATCH, persisted", "diga", true, func(c, i int) *http.Request {
-			return request(diga, "PATCH", digaAgent(c), fmt.Sprintf(`{"name":"load %d-%d","max_reminder_count":%d}`, c, i, i%10))
-		}},
-		{"diga: invalid PATCH (422)", "diga", false, func(c, _ int) *http.Request {
-			return request(diga, "PATCH", digaAgent(c), `{"max_reminder_count":-1}`)
-		}},
-		{"diga: list 100 of the stored agents", "diga", false, func(int, int) *http.Request {
-			return request(diga, "GET", "/v1/agent/?limit=100", "")
-		}},
-		{"itellico: GET an agent", "itellico", false, func(c, _ int) *http.Request {
-			return request(itl, "GET", itlAgent(c), "")
-		}},
-		{"itellico: valid PATCH, persisted", "itellico", true, func(c, i int) *http.Request {
-			return request(itl, "PATCH", itlAgent(c), fmt.Sprintf(`{"name":"load %d-%d","metadata":{"n":%d}}`, c, i, i))
-		}},
-		{"itellico: invalid PATCH (400/422)", "itellico", false, func(c, _ int) *http.Request {
-			return request(itl, "PATCH", itlAgent(c), `{"max_duration_seconds":"long"}`)
-		}},
-		{"itellico: list 100 of the stored agents", "itellico", false, func(int, int) *http.Request {
-			return request(itl, "GET", "/v1/accounts/me/agents?limit=100", "")
-		}},
+		{"diga: GET an agent", "diga", false, diga, "GET", digaAgents, ""},
+		{"diga: valid PATCH, persisted", "diga", true, diga, "PATCH", digaAgents,
+			`{"name":"load {n}","max_reminder_count":{n%10}}`},
+		{"diga: invalid PATCH (422)", "diga", false, diga, "PATCH", digaAgents, `{"max_reminder_count":-1}`},
+		{"diga: list 100 of the stored agents", "diga", false, diga, "GET", []string{"/v1/agent/?limit=100"}, ""},
+		{"itellico: GET an agent", "itellico", false, itl, "GET", itlAgents, ""},
+		{"itellico: valid PATCH, persisted", "itellico", true, itl, "PATCH", itlAgents,
+			`{"name":"load {n}","metadata":{"n":{n}}}`},
+		{"itellico: invalid PATCH (400/422)", "itellico", false, itl, "PATCH", itlAgents, `{"max_duration_seconds":"long"}`},
+		{"itellico: list 100 of the stored agents", "itellico", false, itl, "GET", []string{"/v1/accounts/me/agents?limit=100"}, ""},
 	}
 }
 
@@ -281,63 +304,6 @@ func (r result) String() string {
 	}
 	slices.Sort(codes)
 	return fmt.Sprintf("%9.0f req/s  p50 %7s  p99 %7s  (%s; %d transport errors)", r.rps, ms(r.p50), ms(r.p99), strings.Join(codes, " "), r.errors)
-}
-
-// drive runs n closed-loop clients for d and collects every latency.
-func drive(ctx context.Context, n int, d time.Duration, req func(client, i int) *http.Request) result {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n, DisableCompression: true}}
-	defer client.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	type worker struct {
-		lat      []time.Duration
-		errors   int
-		statuses map[int]int
-	}
-	ws := make([]worker, n)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for c := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := &ws[c]
-			w.statuses = map[int]int{}
-			for i := 0; ctx.Err() == nil; i++ {
-				t := time.Now()
-				res, err := client.Do(req(c, i).WithContext(ctx))
-				if err != nil {
-					if ctx.Err() == nil { // not the measurement ending
-						w.errors++
-						time.Sleep(time.Millisecond)
-					}
-					continue
-				}
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				w.lat = append(w.lat, time.Since(t))
-				w.statuses[res.StatusCode]++
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	var all []time.Duration
-	r := result{statuses: map[int]int{}}
-	for _, w := range ws {
-		all = append(all, w.lat...)
-		r.errors += w.errors
-		for k, v := range w.statuses {
-			r.statuses[k] += v
-		}
-	}
-	slices.Sort(all)
-	r.rps = float64(len(all)) / elapsed.Seconds()
-	if len(all) > 0 {
-		r.p50 = all[len(all)/2]
-		r.p99 = all[min(len(all)-1, len(all)*99/100)]
-	}
-	return r
 }
 
 // server is a running agentmock (or Prism): how to reach and authenticate
@@ -543,6 +509,18 @@ func freePorts() ([2]int, error) {
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
 	return ports, nil
+}
+
+func syncFile(name string) error {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	return f.Close()
 }
 
 func median(ds []time.Duration) time.Duration {
