@@ -55,20 +55,20 @@ func pageOperations(spec *openapi.Spec) map[string]bool {
 }
 
 func isPage(sch *openapi3.Schema) bool {
-	sch = openapi.View(sch)
-	if sch == nil {
-		return false
-	}
-	if sch.Type.Is(openapi3.TypeArray) {
+	if isArray(sch) {
 		return true
 	}
-	for _, p := range sch.Properties {
-		if p == nil || p.Value == nil {
-			continue
-		}
-		if v := openapi.View(p.Value); v != nil && v.Type.Is(openapi3.TypeArray) {
-			return true
+	if v := openapi.View(sch); v != nil {
+		for _, p := range v.Properties {
+			if p != nil && isArray(p.Value) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func isArray(sch *openapi3.Schema) bool {
+	v := openapi.View(sch)
+	return v != nil && (v.Items != nil || v.Type.Is(openapi3.TypeArray))
 }

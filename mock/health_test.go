@@ -70,7 +70,7 @@ func TestJournalBodyBudget(t *testing.T) {
 		{"no wrap", 1000, 0, 3 * fit},
 		{"wrap", 300, 0, 700},
 		{"wrap, clear, wrap", 300, 700, 401},
-		{"small bodies only", 50, 0, 20},
+		{"under the budget", 50, 0, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := newJournal(tc.size)

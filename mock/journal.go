@@ -62,9 +62,6 @@ type journal struct {
 	next    int     // where the next entry goes
 	size    int
 	seq     uint64
-	// base is the id of the entry at index 0: the one after seq when the
-	// journal was last cleared.
-	base uint64
 	// bodies is the bytes of the bodies kept; stripped, the newest id whose
 	// bodies were dropped to keep it within bodyBudget.
 	bodies   int
@@ -94,7 +91,7 @@ func (j *journal) add(e entry) {
 	}
 	oldest := j.seq - uint64(len(j.entries)) + 1
 	for id := max(j.stripped+1, oldest); j.bodies > bodyBudget && id < j.seq; id++ {
-		old := &j.entries[(id-j.base-1)%uint64(j.size)]
+		old := &j.entries[j.slot(id, oldest)]
 		j.bodies -= len(old.RequestBody) + len(old.ResponseBody)
 		old.RequestBody, old.ResponseBody = "", ""
 		old.Truncated = true
@@ -105,8 +102,17 @@ func (j *journal) add(e entry) {
 func (j *journal) clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.entries, j.next = nil, 0
-	j.base, j.bodies = j.seq, 0
+	j.entries, j.next, j.bodies = nil, 0, 0
+}
+
+// slot is the index of the kept entry with the given id: ids run on from
+// the oldest, which sits at next once the ring is full and at 0 before.
+func (j *journal) slot(id, oldest uint64) int {
+	start := 0
+	if len(j.entries) == j.size {
+		start = j.next
+	}
+	return (start + int(id-oldest)) % len(j.entries)
 }
 
 // filter selects journal entries; zero fields match anything.

@@ -73,6 +73,9 @@ type Server struct {
 	handlers map[string]handlerFunc
 	// pages holds the keys of the operations that wait at cfg.Pages.
 	pages map[string]bool
+	// requestOptions and responseOptions are openapi3filter's, made once:
+	// it only reads them.
+	requestOptions, responseOptions *openapi3filter.Options
 
 	journal *journal
 	faults  *faults
@@ -133,6 +136,13 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	}
 	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name()), gen: newLockedRand(cfg.GenerationSeed)}
 	s.handlers = p.Handlers(s)
+	s.requestOptions = &openapi3filter.Options{
+		ExcludeRequestBody: true,
+		MultiError:         true,
+		// Credentials were checked against the fixtures already.
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}
+	s.responseOptions = &openapi3filter.Options{IncludeResponseStatus: cfg.StrictStatus, MultiError: true}
 	if cfg.Pages != nil {
 		s.pages = pageOperations(spec)
 	}
@@ -401,12 +411,7 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		Request:    r,
 		PathParams: route.PathParams,
 		Route:      route.Route,
-		Options: &openapi3filter.Options{
-			ExcludeRequestBody: true,
-			MultiError:         true,
-			// Credentials were checked against the fixtures already.
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-		},
+		Options:    s.requestOptions,
 	}
 	var vs []agentmock.Violation
 	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
@@ -481,7 +486,7 @@ func (s *Server) checkResponse(r *http.Request, route *openapi.Route, status int
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: route.PathParams, Route: route.Route},
 		Status:                 status,
 		Header:                 header,
-		Options:                &openapi3filter.Options{IncludeResponseStatus: s.cfg.StrictStatus, MultiError: true},
+		Options:                s.responseOptions,
 	}
 	input.SetBodyBytes(data)
 	return openapi3filter.ValidateResponse(r.Context(), input)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,16 +38,8 @@ func findLoadgen(ctx context.Context, want, dir string, out io.Writer) (loadgen,
 		return nil, fmt.Errorf("-loadgen: %q is not auto, wrk or go", want)
 	}
 	bin, err := exec.LookPath("wrk")
-	if err != nil && os.Geteuid() == 0 {
-		if _, aptErr := exec.LookPath("apt-get"); aptErr == nil {
-			fmt.Fprintln(out, "installing wrk with apt-get")
-			install := exec.CommandContext(ctx, "apt-get", "install", "-y", "-qq", "wrk")
-			install.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-			install.Stdout, install.Stderr = io.Discard, os.Stderr
-			if install.Run() == nil {
-				bin, err = exec.LookPath("wrk")
-			}
-		}
+	if err != nil {
+		bin, err = installWrk(ctx, out)
 	}
 	switch {
 	case err == nil:
@@ -54,8 +47,29 @@ func findLoadgen(ctx context.Context, want, dir string, out io.Writer) (loadgen,
 	case want == "wrk":
 		return nil, fmt.Errorf("-loadgen wrk: %w (apt-get install wrk)", err)
 	}
-	fmt.Fprintln(out, "wrk not found (apt-get install wrk): driving the load from Go, which shares the cores and understates agentmock")
+	fmt.Fprintf(out, "%v (apt-get install wrk): driving the load from Go, which shares the cores and understates agentmock\n", err)
 	return goLoad{}, nil
+}
+
+// installWrk installs wrk with apt-get, when this runs as root on a
+// machine that has it, and returns its path.
+func installWrk(ctx context.Context, out io.Writer) (string, error) {
+	if os.Geteuid() != 0 {
+		return "", errors.New("wrk is not installed, and installing it needs root")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return "", fmt.Errorf("wrk is not installed, and there is no apt-get: %w", err)
+	}
+	fmt.Fprintln(out, "installing wrk with apt-get")
+	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "wrk"}} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("apt-get %s: %w", args[0], err)
+		}
+	}
+	return exec.LookPath("wrk")
 }
 
 // goLoad drives the load with net/http clients in this process.

@@ -111,3 +111,22 @@ func TestWrkDrivesTheScenario(t *testing.T) {
 		assert.Less(t, v.D, 10)
 	}
 }
+
+func TestFindLoadgen(t *testing.T) {
+	ctx := context.Background()
+	lg, err := findLoadgen(ctx, "go", t.TempDir(), io.Discard)
+	require.NoError(t, err)
+	assert.IsType(t, goLoad{}, lg)
+
+	_, err = findLoadgen(ctx, "hey", t.TempDir(), io.Discard)
+	assert.ErrorContains(t, err, `"hey" is not auto, wrk or go`)
+
+	if _, err := exec.LookPath("wrk"); err != nil {
+		t.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	for _, want := range []string{"auto", "wrk"} {
+		lg, err := findLoadgen(ctx, want, t.TempDir(), io.Discard)
+		require.NoError(t, err)
+		assert.IsType(t, wrkLoad{}, lg, want)
+	}
+}
