@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -26,6 +27,8 @@ func (c *control) EmptyQueryIsNull() bool                          { return fals
 func (c *control) Collections() []string                           { return nil }
 func (c *control) Seed(*store.Tx, *Server) error                   { return nil }
 func (c *control) Authenticate(*http.Request) (principal, bool)    { return principal{}, true }
+func (c *control) Rules() resources.Rules                          { return resources.Rules{} }
+func (c *control) Missing(_, id string) *apiError                  { return notFound("", id+" not found") }
 func (c *control) Scope(principal, *openapi.Route) (string, error) { return "", nil }
 
 func (c *control) Render(e *apiError) map[string]any {
@@ -46,6 +49,7 @@ func (c *control) Malformed(err error) *apiError {
 func (c *control) Handlers(*Server) map[string]handlerFunc {
 	return map[string]handlerFunc{
 		"GET /_mock/health":         c.health,
+		"GET /_mock/operations":     c.operations,
 		"GET /_mock/openapi.json":   c.document,
 		"POST /_mock/reset":         c.reset,
 		"GET /_mock/state":          c.state,
@@ -74,6 +78,13 @@ func (c *control) health(req *request) (response, error) {
 	}}, nil
 }
 
+func (c *control) operations(*request) (response, error) {
+	ops := c.p.Operations()
+	return response{status: http.StatusOK, body: map[string]any{
+		"provider": c.p.prov.Name(), "operations": ops, "stateful": Stateful(ops), "total": len(ops),
+	}}, nil
+}
+
 func (c *control) document(*request) (response, error) {
 	data, err := c.p.spec.JSON()
 	if err != nil {
@@ -87,7 +98,7 @@ func (c *control) document(*request) (response, error) {
 func (c *control) reset(req *request) (response, error) {
 	start := time.Now()
 	err := c.p.store.Write(req.ctx, func(tx *store.Tx) error {
-		for _, coll := range c.p.prov.Collections() {
+		for _, coll := range c.p.collections() {
 			if err := tx.DeleteCollection(coll); err != nil {
 				return err
 			}
@@ -117,7 +128,7 @@ type snapshot struct {
 func (c *control) state(req *request) (response, error) {
 	snap := map[string]any{}
 	err := c.p.store.View(req.ctx, func(tx *store.Tx) error {
-		for _, coll := range c.p.prov.Collections() {
+		for _, coll := range c.p.collections() {
 			dump, err := tx.Dump(coll)
 			if err != nil {
 				return err
@@ -155,7 +166,7 @@ func (c *control) restore(req *request) (response, error) {
 		return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("This is the %s port; the snapshot is of %s", c.p.prov.Name(), snap.Provider)}
 	}
 	known := map[string]bool{}
-	for _, coll := range c.p.prov.Collections() {
+	for _, coll := range c.p.collections() {
 		known[coll] = true
 	}
 	for coll := range snap.Collections {
@@ -165,7 +176,7 @@ func (c *control) restore(req *request) (response, error) {
 	}
 	// Built before the write: a write function may run more than once.
 	n, loads := 0, map[string]map[string][]store.Record{}
-	for _, coll := range c.p.prov.Collections() {
+	for _, coll := range c.p.collections() {
 		tenants := map[string][]store.Record{}
 		for tenant, recs := range snap.Collections[coll] {
 			for _, r := range recs {
@@ -176,7 +187,7 @@ func (c *control) restore(req *request) (response, error) {
 		loads[coll] = tenants
 	}
 	err := c.p.store.Write(req.ctx, func(tx *store.Tx) error {
-		for _, coll := range c.p.prov.Collections() {
+		for _, coll := range c.p.collections() {
 			if err := tx.Load(coll, loads[coll]); err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -45,7 +45,10 @@ func (d *diga) Authenticate(r *http.Request) (principal, bool) {
 // key needs the operation's permission; Diga answers 403 with its quirky
 // INTERNAL_SERVER_ERROR code and a message naming the action.
 func (d *diga) Scope(p principal, route *openapi.Route) (string, error) {
-	need := digaPermissions[route.Key]
+	need, ok := digaPermissions[route.Key]
+	if !ok {
+		need = derivedPermission(route)
+	}
 	if !p.allows(need.perm) {
 		return "", &apiError{Status: http.StatusForbidden, Message: need.message}
 	}
@@ -73,6 +76,54 @@ var digaPermissions = map[string]permission{
 	digaIntegrations: {"integrations.view", "Missing required permissions to view integrations"},
 	digaTools:        {"integrations.view", "Missing required permissions to view integration tools"},
 	digaCallTools:    {"tools.view", "Missing required permissions to view call tools"},
+}
+
+// derivedPermission is what a restricted key needs for an operation the
+// table does not name: the group its first tag names, in snake case and
+// plural ("Knowledge Bases" is knowledge_bases, "Integration" integrations),
+// and the action its method names.
+func derivedPermission(route *openapi.Route) permission {
+	if len(route.Operation.Tags) == 0 {
+		return permission{}
+	}
+	group := strings.ToLower(strings.Join(strings.Fields(strings.ReplaceAll(route.Operation.Tags[0], "-", " ")), "_"))
+	if !strings.HasSuffix(group, "s") {
+		group += "s"
+	}
+	action := map[string]string{"GET": "view", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}[route.Method]
+	return permission{group + "." + action, "Missing required permissions to " + action + " " + strings.ReplaceAll(group, "_", " ")}
+}
+
+// Rules: the collections that keep the names fixtures and snapshots know
+// them by, the catalogues every project shares, and the members that look
+// like references and are not. Agent versions are kept by the versions
+// behaviour, not under their agent's id, so a version id is checked there.
+func (d *diga) Rules() resources.Rules {
+	return resources.Rules{
+		Names: map[string]string{
+			"/v1/agent": "agents", "/v1/agent/{}/version": "versions", "/v1/voice": "voices",
+			"/v1/knowledge/base": "knowledge_bases", "/v1/path": "paths", "/v1/integration": "integrations",
+			"/v1/integration/{}/tool": "integration_tools", "/v1/call-tool": "call_tools",
+		},
+		Shared:        []string{"/v1/voice", "/v1/call-tool"},
+		NotReferences: []string{"provider_voice_id", "version_id", "agent_version_id", "published_version_id", "inbound_version_id", "outbound_version_id"},
+		TenantMembers: []string{"project_id"},
+	}
+}
+
+// Missing is Diga's 404: NOT_FOUND unless the operation declares its own
+// code, and a message naming the record.
+func (d *diga) Missing(resource, id string) *apiError {
+	return notFound("NOT_FOUND", fmt.Sprintf("%s %s not found", capitalized(resource), id))
+}
+
+// capitalized names a resource in prose, first letter up: "Knowledge base".
+func capitalized(resource string) string {
+	w := strings.ReplaceAll(resource, "_", " ")
+	if w == "" {
+		return w
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
 }
 
 var digaCodes = map[int]string{
@@ -140,19 +191,14 @@ const (
 )
 
 func (d *diga) Handlers(s *Server) map[string]handlerFunc {
+	// Voices, knowledge bases, paths, integrations, their tools and call
+	// tools are the engine's (engine.go): only agents behave as Diga's own.
 	h := map[string]handlerFunc{
-		digaList:         d.listAgents(s),
-		digaGet:          d.getAgent(s),
-		digaDelete:       d.deleteAgent(s),
-		digaVersions:     d.listVersions(s),
-		digaDelVersion:   d.deleteVersion(s),
-		digaVoices:       d.listCatalogue(s, collDigaVoices, func(*request) string { return globalTenant }),
-		digaVoice:        d.getVoice(s),
-		digaKBs:          d.listCatalogue(s, collDigaKB, byProject),
-		digaPaths:        d.listCatalogue(s, collDigaPaths, byProject),
-		digaIntegrations: d.listCatalogue(s, collDigaIntegs, byProject),
-		digaTools:        d.listTools(s),
-		digaCallTools:    d.listCallTools(s),
+		digaList:       d.listAgents(s),
+		digaGet:        d.getAgent(s),
+		digaDelete:     d.deleteAgent(s),
+		digaVersions:   d.listVersions(s),
+		digaDelVersion: d.deleteVersion(s),
 	}
 	if agents, err := newResource(s.spec, digaCreate, digaGet, http.StatusOK); err == nil {
 		d.agents = agents
@@ -165,8 +211,6 @@ func (d *diga) Handlers(s *Server) map[string]handlerFunc {
 	}
 	return h
 }
-
-func byProject(req *request) string { return req.tenant }
 
 // Collections lists what Diga keeps, for reset and snapshots.
 func (d *diga) Collections() []string {
@@ -243,7 +287,7 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 		case err != nil:
 			return err
 		case props["voice"] != nil:
-			voice, err := project(s.spec, props["voice"].Value, rec.Doc)
+			voice, err := s.project(props["voice"].Value, rec.Doc)
 			if err != nil {
 				return err
 			}
@@ -314,11 +358,6 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 	return nil
 }
 
-func (s *Server) exists(ctx context.Context, coll, tenant, id string) bool {
-	_, err := s.store.Get(ctx, coll, tenant, id)
-	return err == nil
-}
-
 // fixtureAgent reads a fixture agent's body and creation time, checking the
 // body against the create request like any client's.
 func fixtureAgent(s *Server, rs *resource, a fixtures.Agent) (map[string]any, time.Time, error) {
@@ -335,55 +374,6 @@ func fixtureAgent(s *Server, rs *resource, a fixtures.Agent) (map[string]any, ti
 		return nil, time.Time{}, fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
 	}
 	return body, created, nil
-}
-
-func (d *diga) getVoice(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		rec, err := s.store.Get(req.ctx, collDigaVoices, globalTenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return response{}, notFound("VOICE_NOT_FOUND", fmt.Sprintf("Voice %s not found", id))
-		}
-		if err != nil {
-			return response{}, err
-		}
-		voice, err := project(s.spec, openapi.ResponseSchema(req.route.Operation, http.StatusOK), rec.Doc)
-		if err != nil {
-			return response{}, err
-		}
-		return response{status: http.StatusOK, body: voice}, nil
-	}
-}
-
-func (d *diga) listCatalogue(s *Server, coll string, tenant func(*request) string) handlerFunc {
-	return func(req *request) (response, error) {
-		return s.digaPage(req, coll, tenant(req))
-	}
-}
-
-func (d *diga) listTools(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		integ := req.route.PathParams[pathParam(req.route)]
-		if !s.exists(req.ctx, collDigaIntegs, req.tenant, integ) {
-			return response{}, notFound("INTEGRATION_NOT_FOUND", fmt.Sprintf("Integration %s not found", integ))
-		}
-		return s.digaPage(req, collDigaTools, integ)
-	}
-}
-
-// listCallTools answers the seed era's plain array of built-in call tools.
-func (d *diga) listCallTools(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		page, err := s.store.List(req.ctx, collDigaCallTools, globalTenant, store.Query{})
-		if err != nil {
-			return response{}, err
-		}
-		items := make([]any, len(page.Records))
-		for i, r := range page.Records {
-			items[i] = json.RawMessage(r.Doc)
-		}
-		return response{status: http.StatusOK, body: items}, nil
-	}
 }
 
 // pathParam names the operation's last path parameter, whatever the document

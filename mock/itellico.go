@@ -13,6 +13,7 @@ import (
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -57,6 +58,22 @@ func (it *itellico) Scope(p principal, route *openapi.Route) (string, error) {
 	}
 	return "", &apiError{Status: http.StatusForbidden, Message: "You do not have permission to access this account",
 		Detail: fmt.Sprintf("The API key does not act for account %s", id)}
+}
+
+// Rules: the account in the path is the tenant, and agents keep the
+// collection name fixtures and snapshots know.
+func (it *itellico) Rules() resources.Rules {
+	return resources.Rules{
+		ScopeParams:   []string{"account_id"},
+		TenantMembers: []string{"account_id"},
+		Names:         map[string]string{"/v1/accounts/{}/agents": "agents"},
+	}
+}
+
+// Missing is itellico's 404, worded as its agent 404 is.
+func (it *itellico) Missing(resource, id string) *apiError {
+	return &apiError{Status: http.StatusNotFound, Message: "Resource not found",
+		Detail: fmt.Sprintf("%s with UUID %s does not exist", capitalized(resource), id)}
 }
 
 var itellicoCodes = map[int]string{

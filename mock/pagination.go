@@ -2,15 +2,14 @@ package mock
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
-	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // queryInt reads an integer query parameter that the request validation has
@@ -53,20 +52,31 @@ func queryString(route *openapi.Route, q url.Values, name, fallback string) stri
 	return fallback
 }
 
-// pageParams are a Diga list's pagination parameters.
+// pageParams are a list's pagination parameters: Diga's cursors
+// (after, before) and pages, itellico's offset, and the limit and order.
 type pageParams struct {
 	after, before string
 	limit, page   int // page is 0 in cursor mode
+	offset        int
 	desc          bool
+	// count asks for the total: a page number or an offset is given, or
+	// the envelope shows a count.
+	count bool
 }
 
 func parsePage(req *request) (pageParams, error) {
 	q := req.http.URL.Query()
+	params := req.route.Operation.Parameters
+	cursors := params.GetByInAndName("query", "after") != nil || params.GetByInAndName("query", "before") != nil
+	order := "asc"
+	if cursors {
+		order = "desc" // Diga's lists are newest first
+	}
 	pp := pageParams{
 		after:  q.Get("after"),
 		before: q.Get("before"),
 		limit:  queryInt(req.route, q, "limit", 10),
-		desc:   queryString(req.route, q, "order", "desc") == "desc",
+		desc:   queryString(req.route, q, "order", order) == "desc",
 	}
 	if pp.after != "" && pp.before != "" {
 		return pp, &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
@@ -75,14 +85,17 @@ func parsePage(req *request) (pageParams, error) {
 	if q.Get("page") != "" && pp.after == "" && pp.before == "" {
 		pp.page = max(queryInt(req.route, q, "page", 1), 1)
 	}
+	if params.GetByInAndName("query", "offset") != nil {
+		pp.offset, pp.count = max(queryInt(req.route, q, "offset", 0), 0), true
+	}
 	return pp, nil
 }
 
 // offset is where page mode starts. It saturates instead of overflowing:
 // page=9223372036854775807 is a valid integer, and names an empty page.
-func (pp pageParams) offset() int {
+func (pp pageParams) start() int {
 	if pp.page <= 1 || pp.limit <= 0 {
-		return 0
+		return pp.offset
 	}
 	if pp.page-1 > math.MaxInt/pp.limit {
 		return math.MaxInt
@@ -91,31 +104,15 @@ func (pp pageParams) offset() int {
 }
 
 func (pp pageParams) query(match func([]byte) bool) store.Query {
-	q := store.Query{Desc: pp.desc, After: pp.after, Before: pp.before, Limit: pp.limit, Match: match}
+	q := store.Query{Desc: pp.desc, After: pp.after, Before: pp.before, Limit: pp.limit, Match: match, Offset: pp.offset, Count: pp.count}
 	if pp.page > 0 {
-		q.Offset, q.Count = pp.offset(), true
+		q.Offset, q.Count = pp.start(), true
 	}
 	return q
 }
 
 var errBadCursor = &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
 	Message: "The pagination cursor does not name an item of this list"}
-
-// digaPage answers a Diga list from a store collection.
-func (s *Server) digaPage(req *request, coll, tenant string) (response, error) {
-	pp, err := parsePage(req)
-	if err != nil {
-		return response{}, err
-	}
-	p, err := s.store.List(req.ctx, coll, tenant, pp.query(nil))
-	if errors.Is(err, store.ErrCursor) {
-		return response{}, errBadCursor
-	}
-	if err != nil {
-		return response{}, err
-	}
-	return s.envelope(req, pp, p, true)
-}
 
 // paginate applies a Diga list's pagination to records held in memory, in
 // creation order, with the store's semantics: used for lists too small to
@@ -153,9 +150,9 @@ func paginate(all []store.Record, pp pageParams) (store.Page, error) {
 		head := ordered[:i]
 		p.Records, p.HasMore = head[max(0, len(head)-pp.limit):], len(head) > pp.limit
 	default:
-		from := 0
+		from := min(pp.offset, len(ordered))
 		if pp.page > 0 {
-			from = min(pp.offset(), len(ordered))
+			from = min(pp.start(), len(ordered))
 		}
 		rest := ordered[from:]
 		p.Records, p.HasMore = rest[:min(pp.limit, len(rest))], len(rest) > pp.limit
@@ -164,15 +161,20 @@ func paginate(all []store.Record, pp pageParams) (store.Page, error) {
 	return p, nil
 }
 
-// envelope wraps a page as {data, has_more, first_id, last_id, current_page,
-// total_pages}. Items not stored in the response's shape (catalogue entries)
-// are projected onto it.
+// envelope wraps a page in the list response's envelope, whose members
+// come from the document: the array (data, items) and whichever of
+// has_more, first_id, last_id, current_page, total_pages and count or
+// total it declares; a plain array where the response is one. Items not
+// stored in the response's shape (catalogue entries, records written under
+// another document) are projected onto it.
 func (s *Server) envelope(req *request, pp pageParams, p store.Page, reshape bool) (response, error) {
-	envelope := openapi.View(openapi.ResponseSchema(req.route.Operation, http.StatusOK))
-	var itemSchema *openapi3.Schema
-	if envelope != nil && envelope.Properties["data"] != nil {
-		if d := openapi.View(envelope.Properties["data"].Value); d != nil && d.Items != nil {
-			itemSchema = d.Items.Value
+	sch := openapi.ResponseSchema(req.route.Operation, http.StatusOK)
+	envelope := openapi.View(sch)
+	name, itemSchema := "data", resources.ListItems(sch)
+	plain := envelope != nil && envelope.Items != nil
+	if !plain {
+		if n, _ := resources.ListMember(envelope); n != "" {
+			name = n
 		}
 	}
 	data := make([]any, len(p.Records))
@@ -181,13 +183,17 @@ func (s *Server) envelope(req *request, pp pageParams, p store.Page, reshape boo
 			data[i] = json.RawMessage(r.Doc)
 			continue
 		}
-		item, err := project(s.spec, itemSchema, r.Doc)
+		item, err := s.project(itemSchema, r.Doc)
 		if err != nil {
 			return response{}, err
 		}
 		data[i] = item
 	}
-	body := map[string]any{"data": data, "has_more": p.HasMore, "first_id": nil, "last_id": nil, "current_page": nil, "total_pages": nil}
+	if plain {
+		return response{status: http.StatusOK, body: data}, nil
+	}
+	body := map[string]any{name: data, "has_more": p.HasMore, "first_id": nil, "last_id": nil, "current_page": nil, "total_pages": nil,
+		"count": p.Total, "total": p.Total, "total_count": p.Total}
 	if n := len(p.Records); n > 0 {
 		body["first_id"], body["last_id"] = p.Records[0].ID, p.Records[n-1].ID
 	}

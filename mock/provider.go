@@ -4,9 +4,11 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -40,6 +42,11 @@ type provider interface {
 	Collections() []string
 	// Seed loads the provider's fixtures, in the caller's transaction.
 	Seed(tx *store.Tx, s *Server) error
+	// Rules say where the provider's documents break, or cannot express,
+	// the rules that derive state from a document.
+	Rules() resources.Rules
+	// Missing is the provider's 404 for a record of a derived resource.
+	Missing(resource, id string) *apiError
 }
 
 // principal is who a request acts as: a tenant, and the permissions its key
@@ -49,9 +56,15 @@ type principal struct {
 	permissions []string
 }
 
-// allows reports whether the key may use a permission.
+// allows reports whether the key may use a permission: a key's
+// permission "group.*" grants every action on a group, "*.view" one action
+// on every group.
 func (p principal) allows(perm string) bool {
-	return p.permissions == nil || perm == "" || slices.Contains(p.permissions, perm)
+	if p.permissions == nil || perm == "" || slices.Contains(p.permissions, perm) {
+		return true
+	}
+	group, action, _ := strings.Cut(perm, ".")
+	return slices.Contains(p.permissions, group+".*") || slices.Contains(p.permissions, "*."+action)
 }
 
 // keyring finds the tenant a key belongs to. It compares against every key,

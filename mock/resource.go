@@ -3,7 +3,6 @@ package mock
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 
 	"github.com/agentmock/agentmock"
@@ -165,25 +164,6 @@ func (rs *resource) finish(doc, body map[string]any, manage hook) ([]byte, error
 		return nil, invalid(vs...)
 	}
 	return rs.spec.Encode(rs.response, doc)
-}
-
-// project reshapes a stored document of another kind (a catalogue entry) to
-// the schema a response embeds it with: undeclared members are dropped and
-// the rest completed.
-func project(spec *openapi.Spec, sch *openapi3.Schema, raw []byte) (map[string]any, error) {
-	v, err := decodeJSON(raw)
-	if err != nil {
-		return nil, err
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("stored document is not an object")
-	}
-	spec.Unknown(sch, obj, true)
-	spec.Complete(sch, nil, obj)
-	// A fixed seed: the same entry reads the same way every time.
-	spec.Satisfy(sch, obj, rand.New(rand.NewPCG(1, 2)))
-	return obj, nil
 }
 
 // notFound is the generic 404 for a resource id.

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -71,6 +74,11 @@ type Server struct {
 	log      *slog.Logger
 	echo     *echo.Echo
 	handlers map[string]handlerFunc
+	// model is the document's resources, as the rules derive them.
+	model *resources.Model
+	// behaviours holds the keys of the operations the provider answers
+	// with code of its own.
+	behaviours map[string]bool
 	// pages holds the keys of the operations that wait at cfg.Pages.
 	pages map[string]bool
 	// requestOptions and responseOptions are openapi3filter's, made once:
@@ -135,7 +143,15 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 		cfg.IDs = NewIDs(0)
 	}
 	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name()), gen: newLockedRand(cfg.GenerationSeed)}
+	s.model = resources.Derive(spec, p.Rules())
 	s.handlers = p.Handlers(s)
+	s.behaviours = map[string]bool{}
+	for k := range s.handlers {
+		s.behaviours[k] = true
+	}
+	if _, isControl := p.(*control); !isControl {
+		maps.Copy(s.handlers, s.engineHandlers(s.handlers))
+	}
 	s.requestOptions = &openapi3filter.Options{
 		ExcludeRequestBody: true,
 		MultiError:         true,
@@ -171,6 +187,18 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	}
 	s.routes()
 	return s, nil
+}
+
+// collections lists every store collection the server keeps: the
+// provider's own and the derived resources', each once.
+func (s *Server) collections() []string {
+	out := slices.Clone(s.prov.Collections())
+	for _, c := range s.engineCollections() {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Spec is the document the server serves.

@@ -311,6 +311,15 @@ func appendPath(path []string, k string) []string {
 // where the property is nullable. Required properties that none of these
 // provide stay absent, for validation to report.
 func (s *Spec) Complete(sch, fallback *openapi3.Schema, obj map[string]any) {
+	s.complete(sch, fallback, obj, 0)
+}
+
+// maxBuildDepth bounds the objects Complete builds from defaults: a schema
+// that contains itself (a tree node's children) would otherwise be built
+// forever.
+const maxBuildDepth = 8
+
+func (s *Spec) complete(sch, fallback *openapi3.Schema, obj map[string]any, depth int) {
 	view := objectView(sch, obj)
 	if view == nil {
 		return
@@ -338,9 +347,9 @@ func (s *Spec) Complete(sch, fallback *openapi3.Schema, obj map[string]any) {
 			obj[name] = Clone(d)
 			continue
 		}
-		if pv := View(p); pv != nil && len(pv.Properties) > 0 && len(union(pv)) == 0 {
+		if pv := View(p); pv != nil && len(pv.Properties) > 0 && len(union(pv)) == 0 && depth < maxBuildDepth {
 			built := map[string]any{}
-			s.Complete(pv, fp, built)
+			s.complete(pv, fp, built, depth+1)
 			if len(built) > 0 {
 				obj[name] = built
 				continue

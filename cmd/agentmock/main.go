@@ -124,6 +124,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return healthcheck(ctx, args[1:], getenv, stderr)
 		case "contract":
 			return contract(ctx, args[1:], getenv, stdout, stderr)
+		case "routes":
+			return routes(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	fs, o := flags(getenv, stderr)

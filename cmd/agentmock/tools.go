@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/agentmock/agentmock/contracttests"
@@ -153,6 +158,64 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintln(stdout, rep.Summary())
 	if rep.Failed() > 0 {
 		return errChecksFailed
+	}
+	return nil
+}
+
+// routes prints how every operation of the documents serve would load is
+// answered, as GET /_mock/operations does on a running server. It takes
+// serve's flags, and builds the servers on a throwaway database.
+func routes(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, o := flags(getenv, stderr)
+	asJSON := fs.Bool("json", false, "print JSON, as GET /_mock/operations answers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.envErr != nil {
+		return o.envErr
+	}
+	dir, err := os.MkdirTemp("", "agentmock-routes-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mo, err := o.mockOptions(slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	mo.DB, mo.NoSync = filepath.Join(dir, "routes.db"), true
+	a, err := mock.Open(ctx, mo)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	out := map[string]any{}
+	for _, p := range []struct {
+		name string
+		srv  *mock.Server
+	}{{"diga", a.Diga}, {"itellico", a.Itellico}} {
+		ops := p.srv.Operations()
+		if *asJSON {
+			out[p.name] = map[string]any{"operations": ops, "stateful": mock.Stateful(ops), "total": len(ops)}
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %d of %d operations answered from state\n", p.name, mock.Stateful(ops), len(ops))
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		for _, op := range ops {
+			res := ""
+			if op.Resource != nil {
+				res = *op.Resource + " " + *op.Action
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", op.Method, op.Path, op.Behaviour, res, op.Detail)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -78,4 +79,24 @@ func TestContractSubcommand(t *testing.T) {
 		assert.Error(t, run(ctx, []string{"contract", "--provider", "acme"}, none, &out, &out))
 		assert.Error(t, run(ctx, []string{"contract", "--param", "agent_id"}, none, &out, &out))
 	})
+}
+
+func TestRoutes(t *testing.T) {
+	none := func(string) string { return "" }
+	var out, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"routes"}, none, &out, &stderr), stderr.String())
+	text := out.String()
+	assert.Contains(t, text, "diga: 16 of 16 operations answered from state")
+	assert.Contains(t, text, "itellico: 7 of 7 operations answered from state")
+	assert.Regexp(t, `GET\s+/v1/knowledge/base/\s+resource\s+knowledge_base list`, text)
+	assert.Regexp(t, `PATCH\s+/v1/agent/\{agent_id\}\s+provider`, text)
+
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"routes", "--json"}, none, &out, &stderr))
+	var doc map[string]struct {
+		Stateful, Total int
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+	assert.Equal(t, 16, doc["diga"].Total)
+	assert.Error(t, run(context.Background(), []string{"routes", "--no-such-flag"}, none, &out, &stderr))
 }

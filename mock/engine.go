@@ -1,0 +1,774 @@
+package mock
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
+	"github.com/agentmock/agentmock/store"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// The engine answers every operation the document's rules bind to a
+// resource (package resources) from the store, with no code per resource.
+// Its invariants:
+//   - a stored record has the shape of the answer that created it, which
+//     declares at least what the item GET answers; members only the create
+//     answer declares (a webhook's secret, an API key's value) are shown
+//     once, at creation, and on rotation, and never by a read;
+//   - ids, secrets and times are drawn before a store transaction, never
+//     inside a function the store may run more than once;
+//   - a nested record lives in a tenant named by its parent's id, and is
+//     deleted with its parent;
+//   - every answer is projected onto the schema of the operation that
+//     answers, so a record written under one document reads under another.
+
+// singletonID is the id a singleton's one document is stored under.
+const singletonID = "singleton"
+
+// collection names a resource's store collection.
+func (s *Server) collection(r *resources.Resource) string {
+	return s.prov.Name() + "/" + r.Store
+}
+
+// engineCollections lists the store collections of every derived resource.
+func (s *Server) engineCollections() []string {
+	var out []string
+	for _, r := range s.model.Resources {
+		out = append(out, s.collection(r))
+	}
+	return out
+}
+
+// engineHandlers binds every derived operation the provider has no
+// behaviour for.
+func (s *Server) engineHandlers(taken map[string]handlerFunc) map[string]handlerFunc {
+	h := map[string]handlerFunc{}
+	for _, b := range s.model.Bindings() {
+		if taken[b.Key] != nil {
+			continue
+		}
+		b := b
+		switch b.Action {
+		case resources.List:
+			h[b.Key] = func(req *request) (response, error) { return s.list(req, b) }
+		case resources.Create:
+			h[b.Key] = func(req *request) (response, error) { return s.create(req, b) }
+		case resources.Get:
+			h[b.Key] = func(req *request) (response, error) { return s.get(req, b) }
+		case resources.Update, resources.Replace, resources.Merge:
+			h[b.Key] = func(req *request) (response, error) { return s.update(req, b) }
+		case resources.Delete:
+			h[b.Key] = func(req *request) (response, error) { return s.remove(req, b) }
+		case resources.Duplicate:
+			h[b.Key] = func(req *request) (response, error) { return s.duplicate(req, b) }
+		case resources.Rotate:
+			h[b.Key] = func(req *request) (response, error) { return s.rotate(req, b) }
+		case resources.Act, resources.View:
+			h[b.Key] = func(req *request) (response, error) { return s.act(req, b) }
+		case resources.Read, resources.Write:
+			h[b.Key] = func(req *request) (response, error) { return s.singleton(req, b) }
+		default:
+			h[b.Key] = func(req *request) (response, error) { return s.stable(req) }
+		}
+	}
+	return h
+}
+
+// place is where a request's records live: the collection, the tenant
+// bucket, and the ids the path names (parents first, then the item).
+type place struct {
+	coll, tenant string
+	ids          []string
+}
+
+func (s *Server) placeOf(req *request, b *resources.Binding) place {
+	p := place{coll: s.collection(b.Resource), tenant: req.tenant}
+	for _, name := range b.Params {
+		p.ids = append(p.ids, req.route.PathParams[name])
+	}
+	depth := depthOf(b.Resource)
+	switch {
+	case b.Resource.Shared:
+		p.tenant = globalTenant
+	case depth > 0 && len(p.ids) >= depth:
+		p.tenant = p.ids[depth-1]
+	}
+	return p
+}
+
+func depthOf(r *resources.Resource) int {
+	n := 0
+	for p := r.Parent; p != nil; p = p.Parent {
+		n++
+	}
+	return n
+}
+
+// item is the id of the record an item operation names.
+func (p place) item(r *resources.Resource) string {
+	if d := depthOf(r); d < len(p.ids) {
+		return p.ids[d]
+	}
+	return ""
+}
+
+// parents checks, in the caller's transaction, that every record above a
+// nested one exists: a tool of a deleted integration is a 404 of the
+// integration.
+func (s *Server) parents(tx *store.Tx, req *request, b *resources.Binding, p place) error {
+	var chain []*resources.Resource
+	for r := b.Resource.Parent; r != nil; r = r.Parent {
+		chain = append([]*resources.Resource{r}, chain...)
+	}
+	tenant := req.tenant
+	for i, r := range chain {
+		if i >= len(p.ids) {
+			return nil
+		}
+		if r.Shared {
+			tenant = globalTenant
+		}
+		if _, err := tx.Get(s.collection(r), tenant, p.ids[i]); errors.Is(err, store.ErrNotFound) {
+			return s.missing(req, r, p.ids[i])
+		} else if err != nil {
+			return err
+		}
+		tenant = p.ids[i]
+	}
+	return nil
+}
+
+// missing is the 404 for a record: with the code the operation declares
+// for its 404 where it gives one (Diga's CALL_NOT_FOUND), else the
+// provider's own.
+func (s *Server) missing(req *request, r *resources.Resource, id string) *apiError {
+	e := s.prov.Missing(r.Name, id)
+	if code := declaredCode(req.route.Operation, http.StatusNotFound); code != "" && req.route.Operation.Responses.Status(http.StatusNotFound) != nil {
+		if strings.Contains(strings.ToLower(code), strings.ToLower(strings.ReplaceAll(r.Name, "_", ""))) ||
+			strings.Contains(strings.ToLower(code), strings.ToLower(r.Name)) || r.Parent == nil {
+			e.Code = code
+		}
+	}
+	return e
+}
+
+// declaredCode reads the error code from an operation's documented example
+// for a status: the error_code or code member.
+func declaredCode(op *openapi3.Operation, status int) string {
+	ref := op.Responses.Status(status)
+	if ref == nil || ref.Value == nil {
+		return ""
+	}
+	mt := ref.Value.Content.Get("application/json")
+	if mt == nil {
+		return ""
+	}
+	examples := []any{mt.Example}
+	for _, ex := range mt.Examples {
+		if ex != nil && ex.Value != nil {
+			examples = append(examples, ex.Value.Value)
+		}
+	}
+	for _, ex := range examples {
+		m, _ := ex.(map[string]any)
+		for _, k := range []string{"error_code", "code"} {
+			if c, ok := m[k].(string); ok && c != "" && c != "NOT_FOUND" && c != "not_found" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// answer projects a stored record onto the schema an operation answers
+// with: members it does not declare (a secret shown once) are dropped.
+func (s *Server) answer(req *request, status int, raw []byte) (response, error) {
+	sch := openapi.ResponseSchema(req.route.Operation, status)
+	if sch == nil {
+		if req.route.Operation.Responses.Status(status) != nil && status == http.StatusNoContent {
+			return response{status: status}, nil
+		}
+		return response{status: status, body: json.RawMessage(raw)}, nil
+	}
+	doc, err := s.project(sch, raw)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: status, body: doc}, nil
+}
+
+func (s *Server) get(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	var rec store.Record
+	err := s.store.View(req.ctx, func(tx *store.Tx) error {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		var err error
+		rec, err = tx.Get(p.coll, p.tenant, p.item(b.Resource))
+		if errors.Is(err, store.ErrNotFound) {
+			return s.missing(req, b.Resource, p.item(b.Resource))
+		}
+		return err
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return s.answer(req, openapi.SuccessStatus(req.route.Operation), rec.Doc)
+}
+
+// drawn is what a write draws before its transaction.
+type drawn struct {
+	id  string
+	now time.Time
+	rng *rand.Rand
+}
+
+func (s *Server) draw() drawn {
+	id := s.newID()
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	seed := h.Sum64()
+	return drawn{id: id, now: s.now(), rng: rand.New(rand.NewPCG(seed, seed>>1|1))}
+}
+
+// managed sets what the server owns in a record: its id, its tenant and
+// parent, its timestamps, and (at creation) the members only the server
+// writes that no request gave.
+func (s *Server) managed(r *resources.Resource, doc map[string]any, p place, d drawn, creating bool) {
+	ts := timestamp(d.now)
+	if creating && r.IDMember != "" {
+		doc[r.IDMember] = d.id
+	}
+	rules := s.prov.Rules()
+	for _, m := range rules.TenantMembers {
+		if _, declared := doc[m]; declared || creating {
+			if s.declares(r, m) {
+				doc[m] = p.tenant
+			}
+		}
+	}
+	if r.Parent != nil && len(p.ids) >= depthOf(r) {
+		if m := r.Parent.Name + "_id"; s.declares(r, m) {
+			doc[m] = p.ids[depthOf(r)-1]
+		}
+	}
+	for _, m := range timestampMembers(r.Item) {
+		switch {
+		case creating && (strings.HasPrefix(m, "created")):
+			doc[m] = ts
+		case strings.HasPrefix(m, "modified") || strings.HasPrefix(m, "updated"):
+			doc[m] = ts
+		}
+	}
+}
+
+func (s *Server) declares(r *resources.Resource, member string) bool {
+	return resources.Members(r.Item)[member] != nil
+}
+
+// timestampMembers are the members named created, modified or updated (with
+// _at, _date or nothing after) that hold a string: the server's clock sets
+// them.
+func timestampMembers(sch *openapi3.Schema) []string {
+	var out []string
+	for name, p := range resources.Members(sch) {
+		base, _, _ := strings.Cut(name, "_")
+		if base != "created" && base != "modified" && base != "updated" {
+			continue
+		}
+		if pv := openapi.View(p); pv != nil && pv.Type.Is(openapi3.TypeString) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// shownOnce lists the members the create answer declares that the item
+// GET does not: secrets the vendor shows once.
+func shownOnce(answer, item *openapi3.Schema) []string {
+	if answer == nil || item == nil || openapi.View(answer) == openapi.View(item) {
+		return nil
+	}
+	im := resources.Members(item)
+	var out []string
+	for name := range resources.Members(answer) {
+		if im[name] == nil {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// secret makes a fresh secret value from the drawn randomness: 32 bytes of
+// hex, repeatable under --seed.
+func secret(d drawn) string {
+	return fmt.Sprintf("%016x%016x%016x%016x", d.rng.Uint64(), d.rng.Uint64(), d.rng.Uint64(), d.rng.Uint64())
+}
+
+// build makes a new record from a request body: the members the record
+// declares, the server's own, the schemas' defaults, and required members
+// generated once, then checks it against the answer's schema.
+func (s *Server) build(tx *store.Tx, req *request, r *resources.Resource, answerSch *openapi3.Schema, body map[string]any, p place, d drawn) ([]byte, error) {
+	doc := map[string]any{}
+	answerMembers, itemMembers := resources.Members(answerSch), resources.Members(r.Item)
+	declared := func(k string) bool { return answerMembers[k] != nil || itemMembers[k] != nil }
+	for k, v := range body {
+		if declared(k) && v != nil {
+			doc[k] = openapi.Clone(v)
+		}
+	}
+	s.managed(r, doc, p, d, true)
+	for _, m := range shownOnce(answerSch, r.Item) {
+		if _, given := doc[m]; !given {
+			if pv := openapi.View(answerMembers[m]); pv != nil && pv.Type.Is(openapi3.TypeString) {
+				doc[m] = secret(d)
+			}
+		}
+	}
+	create := openapi.RequestSchema(req.route.Operation)
+	for _, sch := range []*openapi3.Schema{answerSch, r.Item} {
+		s.fill(sch, create, doc, d.rng)
+	}
+	if err := s.references(tx, req, doc, body); err != nil {
+		return nil, err
+	}
+	return s.checked(answerSch, doc)
+}
+
+// fill completes a record with the schema's defaults, then gives each
+// required member still absent a fresh record's value: an empty array, a
+// count at its minimum (or 0), false; and anything else a value generated
+// once from rng. A new knowledge base holds no items, not a random one.
+func (s *Server) fill(sch, fallback *openapi3.Schema, doc map[string]any, rng *rand.Rand) {
+	if sch == nil {
+		return
+	}
+	s.spec.Complete(sch, fallback, doc)
+	if v := openapi.View(sch); v != nil {
+		for _, name := range v.Required {
+			p := v.Properties[name]
+			if _, ok := doc[name]; ok || p == nil {
+				continue
+			}
+			if z, ok := zero(p.Value); ok {
+				doc[name] = z
+			}
+		}
+	}
+	s.spec.Satisfy(sch, doc, rng)
+}
+
+// zero is a fresh record's value for a member of a schema, if it has one.
+func zero(sch *openapi3.Schema) (any, bool) {
+	v := openapi.View(sch)
+	switch {
+	case v == nil || v.Type == nil:
+		return nil, false
+	case v.Type.Is(openapi3.TypeArray):
+		if v.MinItems > 0 {
+			return nil, false
+		}
+		return []any{}, true
+	case v.Type.Is(openapi3.TypeInteger), v.Type.Is(openapi3.TypeNumber):
+		if len(v.Enum) > 0 {
+			return nil, false
+		}
+		if v.Min != nil && *v.Min > 0 {
+			return json.Number(fmt.Sprint(*v.Min)), true
+		}
+		return json.Number("0"), true
+	case v.Type.Is(openapi3.TypeBoolean):
+		return false, true
+	}
+	return nil, false
+}
+
+// project reshapes a stored record onto the schema an answer declares:
+// undeclared members are dropped and the rest filled as at creation, with
+// a source seeded by the record, so it reads the same way every time.
+func (s *Server) project(sch *openapi3.Schema, raw []byte) (map[string]any, error) {
+	obj, err := record(raw)
+	if err != nil {
+		return nil, err
+	}
+	s.spec.Unknown(sch, obj, true)
+	s.fill(sch, nil, obj, seeded(1, string(raw)))
+	return obj, nil
+}
+
+// checked validates a record before it may be stored, and encodes it.
+func (s *Server) checked(sch *openapi3.Schema, doc map[string]any) ([]byte, error) {
+	if sch != nil {
+		if vs := s.spec.Check(agentmock.InBody, sch, doc, false); len(vs) > 0 {
+			return nil, invalid(vs...)
+		}
+	}
+	return s.spec.Encode(sch, doc)
+}
+
+func (s *Server) create(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	body, _ := req.body.(map[string]any)
+	status := openapi.SuccessStatus(req.route.Operation)
+	answerSch := openapi.ResponseSchema(req.route.Operation, status)
+	if answerSch == nil {
+		answerSch = b.Resource.Item
+	}
+	d := s.draw()
+	var doc []byte
+	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		if doc, err = s.build(tx, req, b.Resource, answerSch, body, p, d); err != nil {
+			return err
+		}
+		_, err = tx.Create(p.coll, p.tenant, d.id, doc)
+		return err
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: status, body: json.RawMessage(doc), checked: answerSch}, nil
+}
+
+// update applies a body to a stored record: a merge patch (RFC 7396) for
+// PATCH, into the member the action names where the record has one
+// (PATCH /v1/phone/{id}/sip-config merges into sip_config); a replacement
+// of every member a request may set for PUT.
+func (s *Server) update(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	body, _ := req.body.(map[string]any)
+	d := s.draw()
+	var out []byte
+	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		out, err = s.modify(tx, req, b, p, func(old map[string]any) ([]byte, error) {
+			doc := s.applyBody(b, old, body)
+			s.managed(b.Resource, doc, p, d, false)
+			if err := s.references(tx, req, doc, body); err != nil {
+				return nil, err
+			}
+			return s.checked(b.Resource.Item, doc)
+		})
+		return err
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return s.answer(req, openapi.SuccessStatus(req.route.Operation), out)
+}
+
+// modify changes a stored record in the caller's transaction: a 404 of
+// the resource where it is missing.
+func (s *Server) modify(tx *store.Tx, req *request, b *resources.Binding, p place, fn func(doc map[string]any) ([]byte, error)) ([]byte, error) {
+	id := p.item(b.Resource)
+	rec, err := tx.Update(p.coll, p.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
+		doc, err := record(stored)
+		if err != nil {
+			return nil, err
+		}
+		return fn(doc)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.missing(req, b.Resource, id)
+	}
+	return rec.Doc, err
+}
+
+// record decodes a stored record.
+func record(raw []byte) (map[string]any, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored record: %w", err)
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("stored record is not an object")
+	}
+	return doc, nil
+}
+
+func (s *Server) applyBody(b *resources.Binding, old, body map[string]any) map[string]any {
+	if body == nil {
+		return old
+	}
+	if b.Action == resources.Replace {
+		doc := map[string]any{}
+		for k, v := range old {
+			if !b.Resource.Writable[k] {
+				doc[k] = v // what no request sets stays the server's
+			}
+		}
+		for k, v := range body {
+			doc[k] = v
+		}
+		return doc
+	}
+	if b.Action == resources.Merge {
+		member := strings.ReplaceAll(b.Name, "-", "_")
+		if s.declares(b.Resource, member) {
+			prev, _ := old[member].(map[string]any)
+			old[member] = mergePatch(prev, body)
+			return old
+		}
+	}
+	doc, _ := mergePatch(old, body).(map[string]any)
+	return doc
+}
+
+// remove deletes a record and everything nested under it.
+func (s *Server) remove(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	id := p.item(b.Resource)
+	var rec store.Record
+	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		if rec, err = tx.Get(p.coll, p.tenant, id); errors.Is(err, store.ErrNotFound) {
+			return s.missing(req, b.Resource, id)
+		} else if err != nil {
+			return err
+		}
+		if err := s.cascade(tx, b.Resource, id); err != nil {
+			return err
+		}
+		return tx.Delete(p.coll, p.tenant, id)
+	})
+	if err != nil {
+		return response{}, err
+	}
+	status := openapi.SuccessStatus(req.route.Operation)
+	if sch := openapi.ResponseSchema(req.route.Operation, status); sch != nil && len(openapi.View(sch).Properties) > 0 {
+		return s.answer(req, status, rec.Doc) // the deleted record, where the document answers with one
+	}
+	return deleted(req.route), nil
+}
+
+// cascade deletes the records nested under a record, at every depth.
+func (s *Server) cascade(tx *store.Tx, r *resources.Resource, id string) error {
+	for _, child := range r.Children {
+		dump, err := tx.Dump(s.collection(child))
+		if err != nil {
+			return err
+		}
+		for _, rec := range dump[id] {
+			if err := s.cascade(tx, child, rec.ID); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteTenant(s.collection(child), id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// duplicate stores a copy of a record under a new id, with the members the
+// body gives (a new name), and answers the copy.
+func (s *Server) duplicate(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	body, _ := req.body.(map[string]any)
+	id := p.item(b.Resource)
+	d := s.draw()
+	status := openapi.SuccessStatus(req.route.Operation)
+	var doc []byte
+	err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		rec, err := tx.Get(p.coll, p.tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.missing(req, b.Resource, id)
+		}
+		if err != nil {
+			return err
+		}
+		old, err := record(rec.Doc)
+		if err != nil {
+			return err
+		}
+		for k, v := range body {
+			if s.declares(b.Resource, k) {
+				old[k] = v
+			}
+		}
+		s.managed(b.Resource, old, p, d, true)
+		if doc, err = s.checked(b.Resource.Item, old); err != nil {
+			return err
+		}
+		_, err = tx.Create(p.coll, p.tenant, d.id, doc)
+		return err
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return s.answer(req, status, doc)
+}
+
+// rotate renews the members a record shows only once (a webhook's
+// secret) and answers with them.
+func (s *Server) rotate(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	d := s.draw()
+	status := openapi.SuccessStatus(req.route.Operation)
+	answerSch := openapi.ResponseSchema(req.route.Operation, status)
+	var out []byte
+	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		out, err = s.modify(tx, req, b, p, func(doc map[string]any) ([]byte, error) {
+			for _, m := range shownOnce(answerSch, b.Resource.Item) {
+				doc[m] = secret(d)
+			}
+			s.managed(b.Resource, doc, p, d, false)
+			return s.spec.Encode(b.Resource.Item, doc)
+		})
+		return err
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return s.answer(req, status, out)
+}
+
+// act answers an action the rules cannot give a meaning to: the record
+// must exist, and the answer is the record where the operation answers
+// with the record's shape, else a stable generated value.
+func (s *Server) act(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	id := p.item(b.Resource)
+	if b.Action == resources.View {
+		p.tenant = req.tenant
+		if len(p.ids) > 0 {
+			id = p.ids[len(p.ids)-1]
+		}
+		if b.Resource.Shared {
+			p.tenant = globalTenant
+		}
+	}
+	var rec store.Record
+	err := s.store.View(req.ctx, func(tx *store.Tx) error {
+		if b.Action != resources.View {
+			if err := s.parents(tx, req, b, p); err != nil {
+				return err
+			}
+		}
+		var err error
+		if rec, err = tx.Get(p.coll, p.tenant, id); errors.Is(err, store.ErrNotFound) {
+			return s.missing(req, b.Resource, id)
+		}
+		return err
+	})
+	if err != nil {
+		return response{}, err
+	}
+	status := openapi.SuccessStatus(req.route.Operation)
+	if sch := openapi.ResponseSchema(req.route.Operation, status); sch != nil && openapi.View(sch) == openapi.View(b.Resource.Item) {
+		return s.answer(req, status, rec.Doc)
+	}
+	return s.stable(req)
+}
+
+// singleton reads or writes a tenant's one document. Before its first
+// write it reads as the schema's defaults with required members generated
+// from the tenant, the same every time.
+func (s *Server) singleton(req *request, b *resources.Binding) (response, error) {
+	p := s.placeOf(req, b)
+	status := openapi.SuccessStatus(req.route.Operation)
+	fresh := func() map[string]any {
+		doc := map[string]any{}
+		s.fill(b.Resource.Item, nil, doc, seeded(s.cfg.GenerationSeed, p.coll, p.tenant))
+		return doc
+	}
+	if b.Action == resources.Read {
+		rec, err := s.store.Get(req.ctx, p.coll, p.tenant, singletonID)
+		if errors.Is(err, store.ErrNotFound) {
+			raw, err := s.spec.Encode(b.Resource.Item, fresh())
+			if err != nil {
+				return response{}, err
+			}
+			return s.answer(req, status, raw)
+		}
+		if err != nil {
+			return response{}, err
+		}
+		return s.answer(req, status, rec.Doc)
+	}
+	body, _ := req.body.(map[string]any)
+	d := s.draw()
+	var out []byte
+	err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+		old := fresh()
+		creating := true
+		if rec, err := tx.Get(p.coll, p.tenant, singletonID); err == nil {
+			if old, err = record(rec.Doc); err != nil {
+				return err
+			}
+			creating = false
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		doc, _ := mergePatch(old, body).(map[string]any)
+		s.managed(b.Resource, doc, p, d, creating)
+		raw, err := s.checked(b.Resource.Item, doc)
+		if err != nil {
+			return err
+		}
+		out = raw
+		if creating {
+			_, err = tx.Create(p.coll, p.tenant, singletonID, raw)
+			return err
+		}
+		return tx.Put(p.coll, p.tenant, singletonID, store.Meta{}, raw)
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return s.answer(req, status, out)
+}
+
+// stable answers an operation no rule derives state for with a value
+// generated from its schema, the same for the same request: seeded by the
+// operation, the tenant, the path, the query and the body.
+func (s *Server) stable(req *request) (response, error) {
+	status := openapi.SuccessStatus(req.route.Operation)
+	sch := openapi.ResponseSchema(req.route.Operation, status)
+	if sch == nil {
+		return s.example(req, status, "", false)
+	}
+	if v, ok := s.spec.Example(req.route.Operation, status, ""); ok {
+		return response{status: status, body: v}, nil
+	}
+	rng := seeded(s.cfg.GenerationSeed, req.route.Key, req.tenant, req.http.URL.Path, req.http.URL.RawQuery, string(req.raw))
+	return response{status: status, body: openapi.Generate(sch, rng)}, nil
+}
+
+// seeded is a random source drawn from a seed and some words: the same
+// words draw the same values.
+func seeded(seed uint64, words ...string) *rand.Rand {
+	h := fnv.New64a()
+	for _, w := range words {
+		_, _ = h.Write([]byte(w))
+		_, _ = h.Write([]byte{0})
+	}
+	v := h.Sum64() ^ seed
+	return rand.New(rand.NewPCG(v, v>>1|1))
+}

@@ -1,0 +1,190 @@
+package mock
+
+import (
+	"encoding/json"
+	"errors"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/openapi/resources"
+	"github.com/agentmock/agentmock/store"
+)
+
+// pagination names the query parameters that page a list rather than
+// filter it.
+var pagination = []string{"after", "before", "page", "limit", "offset", "order", "sort", "sort_by", "order_by", "cursor"}
+
+func (s *Server) list(req *request, b *resources.Binding) (response, error) {
+	pp, err := parsePage(req)
+	if err != nil {
+		return response{}, err
+	}
+	if env := openapi.View(openapi.ResponseSchema(req.route.Operation, openapi.SuccessStatus(req.route.Operation))); env != nil {
+		for _, k := range []string{"count", "total", "total_count", "total_pages"} {
+			if env.Properties[k] != nil && (k != "total_pages" || pp.page > 0) {
+				pp.count = true
+			}
+		}
+	}
+	match, err := filterOf(req, b.Resource)
+	if err != nil {
+		return response{}, err
+	}
+	p := s.placeOf(req, b)
+	var page store.Page
+	err = s.store.View(req.ctx, func(tx *store.Tx) error {
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
+		}
+		var err error
+		page, err = tx.List(p.coll, p.tenant, pp.query(match))
+		return err
+	})
+	if errors.Is(err, store.ErrCursor) {
+		return response{}, errBadCursor
+	}
+	if err != nil {
+		return response{}, err
+	}
+	return s.envelope(req, pp, page, true)
+}
+
+// condition is one filter a list's query asks for.
+type condition struct {
+	member string
+	op     string // "eq", or a range: "ge", "gt", "le", "lt"
+	value  string
+	at     time.Time
+}
+
+// filterOf derives a list's filter from its query: a parameter that names
+// a member of the item matches it (an array member by containment,
+// strings ignoring case), <member>_ge/_gt/_le/_lt bound it, and
+// start_<x>_date/end_<x>_date bound <x>_date or <x>_at, as Diga names its
+// date ranges. Parameters that name nothing are let be. Nil when nothing
+// filters, so that a total comes from the store's counts.
+func filterOf(req *request, r *resources.Resource) (func([]byte) bool, error) {
+	members := resources.Members(r.Item)
+	declared := func(m string) bool { return members[m] != nil }
+	q := req.http.URL.Query()
+	var conds []condition
+	for _, name := range sortedQuery(q) {
+		if slices.Contains(pagination, name) {
+			continue
+		}
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		if declared(name) {
+			conds = append(conds, condition{member: name, op: "eq", value: v})
+			continue
+		}
+		member, op := rangeOf(name, declared)
+		if member == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			continue // validated as the document declares; not a time we compare
+		}
+		conds = append(conds, condition{member: member, op: op, at: at})
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	return func(doc []byte) bool {
+		var m map[string]any
+		if json.Unmarshal(doc, &m) != nil {
+			return false
+		}
+		for _, c := range conds {
+			if !c.holds(m[c.member]) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func sortedQuery(q url.Values) []string {
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// rangeOf reads a range parameter's member and bound.
+func rangeOf(name string, declared func(string) bool) (string, string) {
+	for _, op := range []string{"ge", "gt", "le", "lt"} {
+		if m, ok := strings.CutSuffix(name, "_"+op); ok && declared(m) {
+			return m, op
+		}
+	}
+	for prefix, op := range map[string]string{"start_": "ge", "end_": "le", "from_": "ge", "to_": "le"} {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		base := strings.TrimSuffix(strings.TrimSuffix(rest, "_date"), "_at")
+		for _, m := range []string{rest, base + "_date", base + "_at", base} {
+			if declared(m) {
+				return m, op
+			}
+		}
+	}
+	return "", ""
+}
+
+func (c condition) holds(v any) bool {
+	if c.op != "eq" {
+		s, _ := v.(string)
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return false
+		}
+		switch c.op {
+		case "ge":
+			return !at.Before(c.at)
+		case "gt":
+			return at.After(c.at)
+		case "le":
+			return !at.After(c.at)
+		default:
+			return at.Before(c.at)
+		}
+	}
+	switch x := v.(type) {
+	case []any:
+		for _, want := range strings.Split(c.value, ",") {
+			if !slices.ContainsFunc(x, func(e any) bool { return scalarEquals(e, strings.TrimSpace(want)) }) {
+				return false
+			}
+		}
+		return true
+	default:
+		return scalarEquals(x, c.value)
+	}
+}
+
+func scalarEquals(v any, want string) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.EqualFold(x, want)
+	case bool:
+		b, err := strconv.ParseBool(want)
+		return err == nil && b == x
+	case float64:
+		f, err := strconv.ParseFloat(want, 64)
+		return err == nil && f == x
+	case nil:
+		return want == "null"
+	}
+	return false
+}
