@@ -139,7 +139,7 @@ func (s *Server) parents(tx *store.Tx, req *request, b *resources.Binding, p pla
 			tenant = globalTenant
 		}
 		if _, err := tx.Get(s.collection(r), tenant, p.ids[i]); errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, r, p.ids[i])
+			return s.missingAs(req, r, p.ids[i], false)
 		} else if err != nil {
 			return err
 		}
@@ -152,12 +152,22 @@ func (s *Server) parents(tx *store.Tx, req *request, b *resources.Binding, p pla
 // for its 404 where it gives one (Diga's CALL_NOT_FOUND), else the
 // provider's own.
 func (s *Server) missing(req *request, r *resources.Resource, id string) *apiError {
+	return s.missingAs(req, r, id, true)
+}
+
+// missingAs is missing for the operation's own record (own), or for a
+// parent above it: a parent's 404 takes the declared code only where the
+// code names the parent (INTEGRATION_NOT_FOUND on a tool's path), not the
+// record the operation is about (MEMBER_NOT_FOUND for a missing project).
+func (s *Server) missingAs(req *request, r *resources.Resource, id string, own bool) *apiError {
 	e := s.prov.Missing(r.Name, id)
-	if code := declaredCode(req.route.Operation, http.StatusNotFound); code != "" && req.route.Operation.Responses.Status(http.StatusNotFound) != nil {
-		if strings.Contains(strings.ToLower(code), strings.ToLower(strings.ReplaceAll(r.Name, "_", ""))) ||
-			strings.Contains(strings.ToLower(code), strings.ToLower(r.Name)) || r.Parent == nil {
-			e.Code = code
-		}
+	code := declaredCode(req.route.Operation, http.StatusNotFound)
+	if code == "" {
+		return e
+	}
+	lower := strings.ToLower(code)
+	if (own && r.Parent == nil) || strings.Contains(lower, r.Name) || strings.Contains(lower, strings.ReplaceAll(r.Name, "_", "")) {
+		e.Code = code
 	}
 	return e
 }
