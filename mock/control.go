@@ -28,6 +28,7 @@ func (c *control) Collections() []string                           { return nil 
 func (c *control) Seed(*store.Tx, *Server) error                   { return nil }
 func (c *control) Authenticate(*http.Request) (principal, bool)    { return principal{}, true }
 func (c *control) Rules() resources.Rules                          { return resources.Rules{} }
+func (c *control) Credential(*http.Request) string                 { return "" }
 func (c *control) Missing(_, id string) *apiError                  { return notFound("", id+" not found") }
 func (c *control) Scope(principal, *openapi.Route) (string, error) { return "", nil }
 

@@ -34,11 +34,7 @@ func (d *diga) RedirectSlashes() bool { return true }
 func (d *diga) EmptyQueryIsNull() bool { return false }
 
 func (d *diga) Authenticate(r *http.Request) (principal, bool) {
-	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return principal{}, false
-	}
-	return d.keys.lookup(strings.TrimSpace(key))
+	return d.keys.lookup(d.Credential(r))
 }
 
 // Scope: a Diga key is its project, and no path names another. A restricted
@@ -108,7 +104,17 @@ func (d *diga) Rules() resources.Rules {
 		Shared:        []string{"/v1/voice", "/v1/call-tool"},
 		NotReferences: []string{"provider_voice_id", "version_id", "agent_version_id", "published_version_id", "inbound_version_id", "outbound_version_id"},
 		TenantMembers: []string{"project_id"},
+		Credentials:   map[string]string{"/v1/api_key": "value"},
 	}
+}
+
+// Credential is the key a request presents, authenticated or not.
+func (d *diga) Credential(r *http.Request) string {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(key)
 }
 
 // Missing is Diga's 404: NOT_FOUND unless the operation declares its own
@@ -257,7 +263,7 @@ func (d *diga) Seed(tx *store.Tx, s *Server) error {
 		if err != nil {
 			return err
 		}
-		if _, err := d.insertAgent(tx, s, a.Tenant, a.ID, body, created, false); err != nil {
+		if _, err := d.insertAgent(tx, s, a.Tenant, agentIDs{a.ID, s.newID(), s.newID()}, body, created, false); err != nil {
 			return fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 	}

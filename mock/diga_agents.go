@@ -73,9 +73,11 @@ func (d *diga) createAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		body, _ := req.body.(map[string]any)
 		draftOnly := queryBool(req.http.URL.Query(), "is_draft")
+		// Drawn outside: the write function may run more than once.
+		ids, now := agentIDs{s.newID(), s.newID(), s.newID()}, s.now()
 		var doc []byte
 		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
-			doc, err = d.insertAgent(tx, s, req.tenant, s.newID(), body, s.now(), draftOnly)
+			doc, err = d.insertAgent(tx, s, req.tenant, ids, body, now, draftOnly)
 			return err
 		})
 		if err != nil {
@@ -85,9 +87,14 @@ func (d *diga) createAgent(s *Server) handlerFunc {
 	}
 }
 
+// agentIDs are a new agent's ids: the agent, its draft's version, and
+// version 1.
+type agentIDs struct{ agent, draft, v1 string }
+
 // insertAgent stores a new agent: its draft and, unless draftOnly, version
 // 1. It returns version 1, or the draft when there is no version.
-func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant, id string, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
+func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant string, ids agentIDs, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
+	id := ids.agent
 	next := 2
 	if draftOnly {
 		next = 1
@@ -96,7 +103,7 @@ func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant, id string, body map[
 		ts := timestamp(now)
 		doc["agent_id"] = id
 		doc["created_at"], doc["modified_at"], doc["version_created_at"] = ts, ts, ts
-		doc["version_id"] = s.newID()
+		doc["version_id"] = ids.draft
 		doc["version_number"] = next
 		doc["is_draft"], doc["is_published"] = true, false
 		return d.resolve(tx, s, tenant, doc, body)
@@ -110,7 +117,7 @@ func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant, id string, body map[
 	if draftOnly {
 		return draft, nil
 	}
-	vid := s.newID()
+	vid := ids.v1
 	v1, err := d.snapshot(s, draft, vid, 1, nil, false, now)
 	if err != nil {
 		return nil, err
@@ -124,10 +131,11 @@ func (d *diga) patchAgent(s *Server) handlerFunc {
 		id := req.route.PathParams[pathParam(req.route)]
 		patch, _ := req.body.(map[string]any)
 		var rec store.Record
+		now := timestamp(s.now())
 		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
 			rec, err = tx.Update(collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
 				return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
-					doc["modified_at"] = timestamp(s.now())
+					doc["modified_at"] = now
 					return d.resolve(tx, s, req.tenant, doc, body)
 				})
 			})
@@ -215,6 +223,7 @@ func (d *diga) launchVersion(s *Server) handlerFunc {
 		body, _ := req.body.(map[string]any)
 		name, named := body["version_name"]
 		var out []byte
+		now, vid := s.now(), s.newID()
 		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
 			draft, err := tx.Get(collDigaAgents, req.tenant, id)
 			if errors.Is(err, store.ErrNotFound) {
@@ -228,8 +237,6 @@ func (d *diga) launchVersion(s *Server) handlerFunc {
 				return &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
 					Message: "Invalid version configuration: mode 'path' needs a conversational_path_id"}
 			}
-			now := s.now()
-			vid := s.newID()
 			if out, err = d.snapshot(s, draft.Doc, vid, r.VersionNumber, name, named, now); err != nil {
 				return err
 			}

@@ -46,6 +46,9 @@ func (s *Server) engineCollections() []string {
 	for _, r := range s.model.Resources {
 		out = append(out, s.collection(r))
 	}
+	if s.hasCredentials() {
+		out = append(out, s.credentialsCollection())
+	}
 	return out
 }
 
@@ -348,6 +351,14 @@ func (s *Server) build(tx *store.Tx, req *request, r *resources.Resource, answer
 			}
 		}
 	}
+	if key, ok := doc[r.Credential].(string); ok && r.Credential != "" && len(key) >= 4 {
+		// What the vendors show of a key afterwards: its last four.
+		for _, m := range []string{"last_four_digits", "last_four", "last4"} {
+			if itemMembers[m] != nil {
+				doc[m] = key[len(key)-4:]
+			}
+		}
+	}
 	create := openapi.RequestSchema(req.route.Operation)
 	for _, sch := range []*openapi3.Schema{answerSch, r.Item} {
 		s.fill(sch, create, doc, d.rng)
@@ -446,8 +457,10 @@ func (s *Server) create(req *request, b *resources.Binding) (response, error) {
 		if doc, err = s.build(tx, req, b.Resource, answerSch, body, p, d); err != nil {
 			return err
 		}
-		_, err = tx.Create(p.coll, p.tenant, d.id, doc)
-		return err
+		if _, err = tx.Create(p.coll, p.tenant, d.id, doc); err != nil {
+			return err
+		}
+		return s.indexKey(tx, b.Resource, p, d.id, doc)
 	})
 	if err != nil {
 		return response{}, err
@@ -557,6 +570,9 @@ func (s *Server) remove(req *request, b *resources.Binding) (response, error) {
 			return err
 		}
 		if err := s.cascade(tx, b.Resource, id); err != nil {
+			return err
+		}
+		if err := s.unindexKey(tx, b.Resource, rec.Doc); err != nil {
 			return err
 		}
 		return tx.Delete(p.coll, p.tenant, id)

@@ -311,3 +311,39 @@ func TestOperationsSayHowEachIsAnswered(t *testing.T) {
 	}
 	assert.Equal(t, float64(len(ops)-1), got["stateful"])
 }
+
+func TestEngineCreatedKeysAuthenticate(t *testing.T) {
+	c, _ := serveDoc(t, widgetsDoc(t))
+	k := c.must(200, "POST", "/v1/api_key/", map[string]any{"name": "ci", "restricted": true, "permissions": []string{"widgets.view"}})
+	value, _ := k["value"].(string)
+	require.Len(t, value, 64, "the key's value is shown once, at creation")
+	assert.Equal(t, value[60:], k["last_four_digits"])
+	assert.NotContains(t, c.must(200, "GET", "/v1/api_key/"+k["id"].(string), nil), "value")
+
+	mine := c.must(201, "POST", "/v1/widget/", map[string]any{"name": "Gear"})["widget_id"].(string)
+	c.as("sk-diga-other").must(201, "POST", "/v1/widget/", map[string]any{"name": "Theirs"})
+
+	key := c.as(value)
+	assert.Len(t, key.must(200, "GET", "/v1/widget/", nil)["data"], 1, "the key acts for the project that made it")
+	key.must(200, "GET", "/v1/widget/"+mine, nil)
+	key.must(403, "POST", "/v1/widget/", map[string]any{"name": "x"})
+
+	c.must(200, "PATCH", "/v1/api_key/"+k["id"].(string), map[string]any{"permissions": []string{"widgets.*"}})
+	key.must(201, "POST", "/v1/widget/", map[string]any{"name": "x"})
+	c.must(200, "PATCH", "/v1/api_key/"+k["id"].(string), map[string]any{"restricted": false})
+	key.must(200, "PATCH", "/v1/settings/", map[string]any{"threshold": 1})
+
+	c.must(200, "DELETE", "/v1/api_key/"+k["id"].(string), nil)
+	gone := key.must(401, "GET", "/v1/widget/", nil)
+	assert.Equal(t, "INVALID_API_KEY", gone["error_code"])
+
+	expired := c.must(200, "POST", "/v1/api_key/", map[string]any{"name": "old", "expiry_date": "2026-03-01T11:00:00Z"})
+	c.as(expired["value"].(string)).must(401, "GET", "/v1/widget/", nil)
+	c.as("not-a-key").must(401, "GET", "/v1/widget/", nil)
+
+	// A reset forgets created keys with the rest.
+	live := c.must(200, "POST", "/v1/api_key/", map[string]any{"name": "live"})["value"].(string)
+	c.as(live).must(200, "GET", "/v1/widget/", nil)
+	c.must(200, "POST", "/_mock/reset", nil)
+	c.as(live).must(401, "GET", "/v1/widget/", nil)
+}

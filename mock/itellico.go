@@ -42,8 +42,11 @@ func (it *itellico) RedirectSlashes() bool { return false }
 func (it *itellico) EmptyQueryIsNull() bool { return true }
 
 func (it *itellico) Authenticate(r *http.Request) (principal, bool) {
-	return it.keys.lookup(r.Header.Get("X-API-Key"))
+	return it.keys.lookup(it.Credential(r))
 }
+
+// Credential is the key a request presents, authenticated or not.
+func (it *itellico) Credential(r *http.Request) string { return r.Header.Get("X-API-Key") }
 
 // Scope resolves the account a path names: the key's own (also as "me" or
 // "current"), or one of its subaccounts. Any other is forbidden.
@@ -166,8 +169,9 @@ func (it *itellico) createAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		body, _ := req.body.(map[string]any)
 		var rec store.Record
+		id, now := s.newID(), s.now() // drawn outside: the write may run more than once
 		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
-			rec, err = it.insertAgent(tx, s, req.tenant, s.newID(), body, s.now())
+			rec, err = it.insertAgent(tx, s, req.tenant, id, body, now)
 			return err
 		})
 		if err != nil {
@@ -201,10 +205,11 @@ func (it *itellico) patchAgent(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		id := req.route.PathParams["agent_id"]
 		patch, _ := req.body.(map[string]any)
+		now := timestamp(s.now())
 		rec, err := s.store.Update(req.ctx, collItlAgents, req.tenant, id, func(stored []byte, meta *store.Meta) ([]byte, error) {
 			meta.Archived = false
 			return it.agents.merge(stored, patch, func(doc, body map[string]any) error {
-				doc["modified"] = timestamp(s.now())
+				doc["modified"] = now
 				return it.checkVariants(s, doc, body)
 			})
 		})

@@ -18,8 +18,12 @@ import (
 type provider interface {
 	// Name is "diga" or "itellico".
 	Name() string
-	// Authenticate maps a request's credentials to who is calling.
+	// Authenticate maps a request's credentials to who is calling, from
+	// the fixtures' keys.
 	Authenticate(r *http.Request) (principal, bool)
+	// Credential is the key a request presents, for the keys created
+	// through the API (Rules.Credentials).
+	Credential(r *http.Request) string
 	// Scope returns the tenant a matched route acts on, or a 403 when the
 	// caller may not act there or lacks the permission the route needs.
 	Scope(p principal, route *openapi.Route) (string, error)

@@ -313,7 +313,9 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) 
 	ctx := r.Context()
 	who, ok := s.prov.Authenticate(r)
 	if !ok {
-		return response{}, fail(http.StatusUnauthorized, "Invalid or missing API key")
+		if who, ok = s.storedKey(ctx, s.prov.Credential(r)); !ok {
+			return response{}, fail(http.StatusUnauthorized, "Invalid or missing API key")
+		}
 	}
 	tenant, err := s.prov.Scope(who, route)
 	if err != nil {

@@ -52,6 +52,11 @@ type Rules struct {
 	// TenantMembers are the members that hold the tenant's id (project_id,
 	// account_id): set by the server, never a reference.
 	TenantMembers []string
+	// Credentials maps a collection path to the member of its records that
+	// holds an API key: a record created there authenticates with that key,
+	// with the permissions it holds, until it is deleted (Diga's
+	// /v1/api_key and its value).
+	Credentials map[string]string
 }
 
 // Kind is what kind of thing a Resource is.
@@ -88,6 +93,9 @@ type Resource struct {
 	// Writable members are those some request body of the resource sets;
 	// the rest are the server's to manage.
 	Writable map[string]bool
+	// Credential names the member holding an API key, for a resource
+	// whose records are keys (Rules.Credentials); "" otherwise.
+	Credential string
 }
 
 // Action is what an operation does to its resource.
@@ -250,6 +258,7 @@ func Derive(spec *openapi.Spec, rules Rules) *Model {
 			r.Store = r.Parent.Store + "." + r.Name
 		}
 		r.Shared = slices.Contains(rules.Shared, written)
+		r.Credential = rules.Credentials[written]
 		r.IDMember = idMember(r, byPath[r.Path+"/{}"])
 		r.Writable = map[string]bool{}
 	}
