@@ -82,18 +82,7 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 	if err != nil {
 		return nil, err
 	}
-	cfg := Config{
-		AllowUnknownFields: o.AllowUnknownFields,
-		ValidateResponses:  !o.SkipResponseValidation,
-		Logger:             o.Logger,
-		Clock:              NewClock(o.Clock),
-		IDs:                NewIDs(o.Seed),
-		GenerationSeed:     o.Seed,
-		NoControl:          o.NoControl,
-		JournalSize:        o.JournalSize,
-		Seed:               empty,
-		Pages:              NewGate(runtime.GOMAXPROCS(0)),
-	}
+	cfg := o.config(empty)
 	a := &App{Store: st, Fixtures: fx}
 	// Our own documents declare every status we send; a user's may not.
 	cfg.StrictStatus = o.DigaSpec == ""
@@ -107,8 +96,56 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, di
 	return a, nil
 }
 
+// config is the servers' configuration; seed loads the fixtures.
+func (o Options) config(seed bool) Config {
+	return Config{
+		AllowUnknownFields: o.AllowUnknownFields,
+		ValidateResponses:  !o.SkipResponseValidation,
+		Logger:             o.Logger,
+		Clock:              NewClock(o.Clock),
+		IDs:                NewIDs(o.Seed),
+		GenerationSeed:     o.Seed,
+		NoControl:          o.NoControl,
+		JournalSize:        o.JournalSize,
+		Seed:               seed,
+		Pages:              NewGate(runtime.GOMAXPROCS(0)),
+	}
+}
+
 // Close closes the database.
 func (a *App) Close() error { return a.Store.Close() }
+
+// Document is one document served on its own (agentmock mock), over its
+// own database.
+type Document struct {
+	Store  *store.Store
+	Server *Server
+}
+
+// OpenDocument loads a document from file and serves it with the engine
+// alone: Options' DB, fixtures and provider documents aside from DB are
+// not used.
+func OpenDocument(ctx context.Context, file string, o Options) (*Document, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	spec, err := LoadSpec(ctx, file, "document", o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, o.DB, store.Options{NoSync: o.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := NewDocument(ctx, spec, st, o.config(false))
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return &Document{Store: st, Server: srv}, nil
+}
+
+// Close closes the database.
+func (d *Document) Close() error { return d.Store.Close() }
 
 // LoadSpec reads a provider's document ("diga" or "itellico") from file, or
 // the embedded one when file is "", and logs what strict validation found.

@@ -564,6 +564,9 @@ func (s *Server) errorBody(e *apiError) map[string]any { return s.prov.Render(e)
 // every violation named in the message.
 func (s *Server) declaredErrorBody(route *openapi.Route, e *apiError) map[string]any {
 	body := s.errorBody(e)
+	if d, ok := s.prov.(*document); ok {
+		return d.fitError(s, route, e, body)
+	}
 	if len(e.Violations) == 0 || route == nil {
 		return body
 	}
@@ -629,7 +632,11 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 			}), false)
 		}
 	}
-	return c.Blob(status, echo.MIMEApplicationJSON, data)
+	mt := echo.MIMEApplicationJSON
+	if _, ok := s.prov.(*document); ok && (route == nil || openapi.ResponseSchema(route.Operation, status) == nil) {
+		mt = problemJSON // no shape of the document's own: RFC 7807
+	}
+	return c.Blob(status, mt, data)
 }
 
 // slashTwin returns the request's URL with the trailing slash added or

@@ -126,6 +126,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return contract(ctx, args[1:], getenv, stdout, stderr)
 		case "routes":
 			return routes(ctx, args[1:], getenv, stdout, stderr)
+		case "mock":
+			return mockDocument(ctx, args[1:], getenv, stderr)
 		}
 	}
 	fs, o := flags(getenv, stderr)
@@ -138,16 +140,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	var handler slog.Handler
-	switch o.logFormat {
-	case "text":
-		handler = slog.NewTextHandler(stderr, nil)
-	case "json":
-		handler = slog.NewJSONHandler(stderr, nil)
-	default:
-		return fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
+	log, err := o.logger(stderr)
+	if err != nil {
+		return err
 	}
-	log := slog.New(handler)
 	mo, err := o.mockOptions(log)
 	if err != nil {
 		return err
@@ -162,6 +158,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("database closed", "db", o.db)
 	return served
+}
+
+// logger is the log --log-format asks for.
+func (o *options) logger(stderr io.Writer) (*slog.Logger, error) {
+	switch o.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 }
 
 // mockOptions turns the command's options into the server's.
@@ -193,20 +200,29 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 }
 
 func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error {
+	return listen(ctx, []endpoint{
+		{"diga", o.digaAddr, a.Diga, mock.DefaultKey(a.Fixtures.Diga.Projects)},
+		{"itellico", o.itellicoAddr, a.Itellico, mock.DefaultKey(a.Fixtures.Itellico.Accounts)},
+	}, a.Store.Path(), log)
+}
+
+// endpoint is one server to listen for.
+type endpoint struct {
+	name, addr string
+	h          http.Handler
+	key        string
+}
+
+// listen serves every endpoint until ctx ends or one fails, then drains
+// them all.
+func listen(ctx context.Context, eps []endpoint, db string, log *slog.Logger) error {
 	type listener struct {
 		name, key string
 		ln        net.Listener
 		srv       *http.Server
 	}
 	var ls []listener
-	for _, p := range []struct {
-		name, addr string
-		h          http.Handler
-		key        string
-	}{
-		{"diga", o.digaAddr, a.Diga, mock.DefaultKey(a.Fixtures.Diga.Projects)},
-		{"itellico", o.itellicoAddr, a.Itellico, mock.DefaultKey(a.Fixtures.Itellico.Accounts)},
-	} {
+	for _, p := range eps {
 		ln, err := net.Listen("tcp", p.addr)
 		if err != nil {
 			for _, l := range ls {
@@ -217,9 +233,13 @@ func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error
 		srv := mock.HTTPServer(p.h, log, 1)
 		ls = append(ls, listener{p.name, p.key, ln, srv})
 		base, _ := dialURL(ln.Addr().String())
-		log.Info("serving", "provider", p.name, "base_url", base, "default_key", p.key)
+		if p.key != "" {
+			log.Info("serving", "provider", p.name, "base_url", base, "default_key", p.key)
+		} else {
+			log.Info("serving", "provider", p.name, "base_url", base)
+		}
 	}
-	log.Info("ready", "db", a.Store.Path())
+	log.Info("ready", "db", db)
 
 	errs := make(chan error, len(ls))
 	for _, l := range ls {

@@ -219,3 +219,47 @@ func routes(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	return nil
 }
+
+// mockDocument serves one OpenAPI document on its own, as prism mock does,
+// with state derived by the engine, the control API, and errors in the
+// document's declared shape or RFC 7807's. It takes serve's flags that
+// apply, and --addr.
+func mockDocument(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs, o := flags(getenv, stderr)
+	addr := fs.String("addr", ":4000", "address the document's API listens on")
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() > 0 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		return errors.New("usage: agentmock mock DOCUMENT [--addr ADDR] [--db FILE] [serve's flags]")
+	}
+	if o.envErr != nil {
+		return o.envErr
+	}
+	dbSet := false
+	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
+	if !dbSet && getenv("AGENTMOCK_DB") == "" {
+		o.db = "agentmock-document.db" // not the providers' database
+	}
+	log, err := o.logger(stderr)
+	if err != nil {
+		return err
+	}
+	mo, err := o.mockOptions(log)
+	if err != nil {
+		return err
+	}
+	d, err := mock.OpenDocument(ctx, file, mo)
+	if err != nil {
+		return err
+	}
+	served := listen(ctx, []endpoint{{name: "document", addr: *addr, h: d.Server}}, d.Store.Path(), log)
+	return errors.Join(served, d.Close())
+}

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentmock/agentmock/agentmocktest"
 	"github.com/stretchr/testify/assert"
@@ -99,4 +104,59 @@ func TestRoutes(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
 	assert.Equal(t, 16, doc["diga"].Total)
 	assert.Error(t, run(context.Background(), []string{"routes", "--no-such-flag"}, none, &out, &stderr))
+}
+
+// TestMockServesADocument runs `agentmock mock DOCUMENT` in process until
+// its context ends: the document's operations answer from state.
+func TestMockServesADocument(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "things.yaml")
+	require.NoError(t, os.WriteFile(doc, []byte(`openapi: 3.0.3
+info: {title: Things, version: "1"}
+paths:
+  /things:
+    post:
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [label], properties: {label: {type: string}}}}}}
+      responses:
+        "201": {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+  /things/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+components:
+  schemas:
+    Thing: {type: object, required: [id, label], properties: {id: {type: string}, label: {type: string}}}
+`), 0o600))
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"mock", doc, "--addr", addr, "--db", filepath.Join(dir, "doc.db"), "--fsync=false"}, func(string) string { return "" }, io.Discard, &stderr)
+	}()
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/_mock/health")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond, "%s", &stderr)
+
+	res, err := http.Post(base+"/things", "application/json", strings.NewReader(`{"label":"one"}`))
+	require.NoError(t, err)
+	var thing map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&thing))
+	res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+	res, err = http.Get(base + "/things/" + thing["id"].(string))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+
+	cancel()
+	require.NoError(t, <-done, stderr.String())
+	assert.Error(t, run(context.Background(), []string{"mock"}, func(string) string { return "" }, io.Discard, io.Discard), "a document is required")
 }
