@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"github.com/agentmock/agentmock"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
 // validationOptions are the settings every schema check uses: all violations
@@ -180,9 +181,45 @@ func given(e *openapi3filter.RequestError, p *openapi3.Parameter) bool {
 	return false
 }
 
-var missingProperty = regexp.MustCompile(`(?:property "([^"]+)" is missing|missing propert(?:y|ies) ((?:'[^']+'(?:, )?)+))`)
-var quoted = regexp.MustCompile(`'([^']+)'`)
-var unsupportedProperty = regexp.MustCompile(`property "([^"]+)" is unsupported|'([^']+)'`)
+// kindOf is the typed error kind of the JSON Schema 2020-12 validator (3.1
+// documents) behind a SchemaError kin converted from it, looking through
+// the wrappers that only group one cause; nil for kin's own validator.
+func kindOf(se *openapi3.SchemaError) jsonschema.ErrorKind {
+	if se.Origin != nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(se, &ve) {
+		return nil
+	}
+	for len(ve.Causes) == 1 {
+		switch ve.ErrorKind.(type) {
+		case *kind.Schema, *kind.Group, *kind.Reference:
+			ve = ve.Causes[0]
+			continue
+		}
+		break
+	}
+	return ve.ErrorKind
+}
+
+// extraMembers lists the members of obj that sch does not declare, in
+// name order: what kin's own validator (3.0 documents) reports one error
+// each for, naming the member only in its message.
+func extraMembers(sch *openapi3.Schema, obj any) []string {
+	m, ok := obj.(map[string]any)
+	view := objectView(sch, m)
+	if !ok || view == nil {
+		return nil
+	}
+	var out []string
+	for _, k := range sortedKeys(m) {
+		if view.Properties[k] == nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *openapi3.Schema, rootValue any, se *openapi3.SchemaError, out *[]agentmock.Violation) {
 	rel := se.JSONPointer()
@@ -209,8 +246,10 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 		union := se.SchemaField == "anyOf" || se.SchemaField == "oneOf"
 		before := len(*out)
 		for _, c := range causes {
-			if ce, ok := c.(*openapi3.SchemaError); ok && union && ce.SchemaField == "type" && strings.Contains(ce.Reason, "want null") {
-				continue
+			if ce, ok := c.(*openapi3.SchemaError); ok && union {
+				if t, ok := kindOf(ce).(*kind.Type); ok && slices.Equal(t.Want, []string{"null"}) {
+					continue
+				}
 			}
 			s.collect(in, prefix, root, rootValue, c, out)
 		}
@@ -224,24 +263,31 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 	switch field {
 	case "required":
 		// kin's own validator puts the missing name on the path; the 2020-12
-		// one names it only in the reason.
-		if m := missingProperty.FindStringSubmatch(se.Reason); m != nil && m[2] != "" {
-			for _, q := range quoted.FindAllStringSubmatch(m[2], -1) {
-				add(agentmock.KindMissing, "Field required", appendPath(path, q[1]))
+		// one names every missing member in its kind.
+		if k, ok := kindOf(se).(*kind.Required); ok {
+			for _, name := range k.Missing {
+				add(agentmock.KindMissing, "Field required", appendPath(path, name))
 			}
 			return
 		}
 		add(agentmock.KindMissing, "Field required", path)
 	case "additionalProperties", "unevaluatedProperties":
-		name := ""
-		if m := unsupportedProperty.FindStringSubmatch(se.Reason); m != nil {
-			name = m[1] + m[2]
+		var names []string
+		if k, ok := kindOf(se).(*kind.AdditionalProperties); ok {
+			names = k.Properties
 		}
-		p := path
-		if name != "" && (len(path) == 0 || path[len(path)-1] != name) {
-			p = appendPath(path, name)
+		if len(names) == 0 {
+			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", path)
 		}
-		add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", p)
+		for _, name := range names {
+			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", appendPath(path, name))
+		}
+	case "properties":
+		// kin's own validator reports an undeclared member against the
+		// object's properties, naming it only in its message: find it.
+		for _, name := range extraMembers(sch, se.Value) {
+			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", appendPath(path, name))
+		}
 	case "type", "nullable":
 		*out = append(*out, typeViolation(in, path, View(sch)))
 	case "enum", "const":
@@ -276,14 +322,12 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 	case "anyOf", "oneOf", "allOf":
 		add(agentmock.KindUnion, "Input does not match any of the allowed shapes", path)
 	default:
-		if m := unsupportedProperty.FindStringSubmatch(se.Reason); m != nil && strings.Contains(se.Reason, "unsupported") {
-			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", appendPath(path, m[1]+m[2]))
-			return
-		}
-		if sch != nil && sch.Format != "" && strings.Contains(se.Reason, "format") {
+		if _, ok := kindOf(se).(*kind.Format); ok && sch != nil && sch.Format != "" {
 			add(formatViolation(sch, path, in))
 			return
 		}
+		// A keyword with no pydantic wording of ours: kin's reason, as a
+		// message only.
 		add(agentmock.KindValue, cleanReason(se.Reason), path)
 	}
 }
