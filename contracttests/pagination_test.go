@@ -231,11 +231,12 @@ func TestDigaReferenceLists(t *testing.T) {
 
 	id := newDigaAgent(t, c)
 	for name, body := range map[string]string{
-		"integration":   `{"integrations":[{"integration_id":"00000000-0000-4000-8000-000000000000","tool_ids":[]}]}`,
-		"tool":          `{"integrations":[{"integration_id":"` + digaInteg + `","tool_ids":["00000000-0000-4000-8000-000000000000"]}]}`,
-		"call tool":     `{"call_tools":[{"call_tool_id":"00000000-0000-4000-8000-000000000000"}]}`,
-		"path":          `{"conversational_path_id":"00000000-0000-4000-8000-000000000000"}`,
-		"voice on POST": "",
+		"integration":    `{"integrations":[{"integration_id":"00000000-0000-4000-8000-000000000000","tool_ids":[]}]}`,
+		"tool":           `{"integrations":[{"integration_id":"` + digaInteg + `","tool_ids":["00000000-0000-4000-8000-000000000000"]}]}`,
+		"call tool":      `{"call_tools":[{"call_tool_id":"00000000-0000-4000-8000-000000000000"}]}`,
+		"path":           `{"conversational_path_id":"00000000-0000-4000-8000-000000000000"}`,
+		"knowledge base": `{"knowledge_base_ids":["00000000-0000-4000-8000-000000000000"]}`,
+		"voice on POST":  "",
 	} {
 		t.Run("dangling "+name, func(t *testing.T) {
 			var r reply

@@ -273,10 +273,6 @@ func (d *diga) Seed(tx *store.Tx, s *Server) error {
 // resolve turns the references a request names into what the response shows,
 // and rejects references to things the project does not have.
 func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[string]any) error {
-	exists := func(coll, tenant, id string) bool {
-		_, err := tx.Get(coll, tenant, id)
-		return err == nil
-	}
 	var vs []agentmock.Violation
 	bad := func(path []string, msg string) {
 		vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindValue, Message: msg})
@@ -307,55 +303,40 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 		}
 		return nil
 	}
-	if ids, ok := changed("knowledge_base_ids").([]any); ok {
-		for i, v := range ids {
-			if id, _ := v.(string); !exists(collDigaKB, tenant, id) {
-				bad([]string{"knowledge_base_ids", fmt.Sprint(i)}, fmt.Sprintf("Value error, knowledge base %s does not exist in this project", id))
-			}
-		}
+	// What references name must exist: the engine's rule (engine_refs.go).
+	// What is left here is what the agent shows of them.
+	refs, err := s.referenceViolations(tx, tenant, doc, body)
+	if err != nil {
+		return err
 	}
-	if id, ok := changed("conversational_path_id").(string); ok && !exists(collDigaPaths, tenant, id) {
-		bad([]string{"conversational_path_id"}, fmt.Sprintf("Value error, conversational path %s does not exist in this project", id))
-	}
+	vs = append(vs, refs...)
 	if items, ok := changed("integrations").([]any); ok {
-		for i, item := range items {
+		for _, item := range items {
 			m, _ := item.(map[string]any)
 			id, _ := m["integration_id"].(string)
-			rec, err := tx.Get(collDigaIntegs, tenant, id)
-			if err != nil {
-				bad([]string{"integrations", fmt.Sprint(i), "integration_id"}, fmt.Sprintf("Value error, integration %s does not exist in this project", id))
-				continue
-			}
-			var integ struct {
-				Name string `json:"name"`
-			}
-			_ = json.Unmarshal(rec.Doc, &integ)
-			m["integration_name"] = integ.Name
-			tools, _ := m["tool_ids"].([]any)
-			for j, t := range tools {
-				if tid, _ := t.(string); !exists(collDigaTools, id, tid) {
-					bad([]string{"integrations", fmt.Sprint(i), "tool_ids", fmt.Sprint(j)}, fmt.Sprintf("Value error, tool %s does not belong to integration %s", tid, id))
+			if rec, err := tx.Get(collDigaIntegs, tenant, id); err == nil {
+				var integ struct {
+					Name string `json:"name"`
 				}
+				_ = json.Unmarshal(rec.Doc, &integ)
+				m["integration_name"] = integ.Name
 			}
 		}
 	}
 	if items, ok := changed("call_tools").([]any); ok {
-		for i, item := range items {
+		for _, item := range items {
 			m, _ := item.(map[string]any)
 			id, ok := m["call_tool_id"].(string)
 			if !ok {
 				continue // later documents embed typed call tools instead of references
 			}
-			rec, err := tx.Get(collDigaCallTools, globalTenant, id)
-			if err != nil {
-				bad([]string{"call_tools", fmt.Sprint(i), "call_tool_id"}, fmt.Sprintf("Value error, call tool %s does not exist", id))
-				continue
+			if rec, err := tx.Get(collDigaCallTools, globalTenant, id); err == nil {
+				var tool struct {
+					Name string `json:"name"`
+				}
+				_ = json.Unmarshal(rec.Doc, &tool)
+				m["call_tool_name"] = tool.Name
 			}
-			var tool struct {
-				Name string `json:"name"`
-			}
-			_ = json.Unmarshal(rec.Doc, &tool)
-			m["call_tool_name"] = tool.Name
 		}
 	}
 	if len(vs) > 0 {

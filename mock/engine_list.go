@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // pagination names the query parameters that page a list rather than
@@ -56,17 +58,18 @@ func (s *Server) list(req *request, b *resources.Binding) (response, error) {
 // condition is one filter a list's query asks for.
 type condition struct {
 	member string
-	op     string // "eq", or a range: "ge", "gt", "le", "lt"
-	value  string
+	op     string // "eq", "contains" (a name), or a range: "ge", "gt", "le", "lt"
+	values []string
 	at     time.Time
 }
 
 // filterOf derives a list's filter from its query: a parameter that names
-// a member of the item matches it (an array member by containment,
-// strings ignoring case), <member>_ge/_gt/_le/_lt bound it, and
-// start_<x>_date/end_<x>_date bound <x>_date or <x>_at, as Diga names its
-// date ranges. Parameters that name nothing are let be. Nil when nothing
-// filters, so that a total comes from the store's counts.
+// a member of the item matches it (strings ignoring case; a name, or a
+// member ending in _name, by a part of it; an array member by holding
+// every value given, comma-separated or repeated), <member>_ge/_gt/_le/_lt
+// bound it, and start_<x>_date/end_<x>_date bound <x>_date or <x>_at, as
+// Diga names its date ranges. Parameters that name nothing are let be.
+// Nil when nothing filters, so that a total comes from the store's counts.
 func filterOf(req *request, r *resources.Resource) (func([]byte) bool, error) {
 	members := resources.Members(r.Item)
 	declared := func(m string) bool { return members[m] != nil }
@@ -81,7 +84,21 @@ func filterOf(req *request, r *resources.Resource) (func([]byte) bool, error) {
 			continue
 		}
 		if declared(name) {
-			conds = append(conds, condition{member: name, op: "eq", value: v})
+			c := condition{member: name, op: "eq", values: []string{v}}
+			switch mv := openapi.View(members[name]); {
+			case mv != nil && mv.Type.Is(openapi3.TypeArray):
+				c.values = nil
+				for _, raw := range q[name] {
+					for _, part := range strings.Split(raw, ",") {
+						if part = strings.TrimSpace(part); part != "" {
+							c.values = append(c.values, part)
+						}
+					}
+				}
+			case name == "name" || strings.HasSuffix(name, "_name"):
+				c.op = "contains"
+			}
+			conds = append(conds, c)
 			continue
 		}
 		member, op := rangeOf(name, declared)
@@ -90,7 +107,8 @@ func filterOf(req *request, r *resources.Resource) (func([]byte) bool, error) {
 		}
 		at, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			continue // validated as the document declares; not a time we compare
+			return nil, invalid(agentmock.Violation{In: agentmock.InQuery, Path: []string{name}, Kind: agentmock.KindDateTime,
+				Message: "Input should be a valid datetime with a timezone"})
 		}
 		conds = append(conds, condition{member: member, op: op, at: at})
 	}
@@ -143,7 +161,7 @@ func rangeOf(name string, declared func(string) bool) (string, string) {
 }
 
 func (c condition) holds(v any) bool {
-	if c.op != "eq" {
+	if c.op != "eq" && c.op != "contains" {
 		s, _ := v.(string)
 		at, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -162,15 +180,18 @@ func (c condition) holds(v any) bool {
 	}
 	switch x := v.(type) {
 	case []any:
-		for _, want := range strings.Split(c.value, ",") {
-			if !slices.ContainsFunc(x, func(e any) bool { return scalarEquals(e, strings.TrimSpace(want)) }) {
+		for _, want := range c.values {
+			if !slices.ContainsFunc(x, func(e any) bool { return scalarEquals(e, want) }) {
 				return false
 			}
 		}
 		return true
-	default:
-		return scalarEquals(x, c.value)
+	case string:
+		if c.op == "contains" {
+			return strings.Contains(strings.ToLower(x), strings.ToLower(c.values[0]))
+		}
 	}
+	return scalarEquals(v, c.values[0])
 }
 
 func scalarEquals(v any, want string) bool {

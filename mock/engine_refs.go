@@ -18,11 +18,9 @@ import (
 // Values are read from doc, the record after the change, since a merge
 // may differ from the body.
 func (s *Server) references(tx *store.Tx, req *request, doc, body map[string]any) error {
-	var vs []agentmock.Violation
-	for _, k := range slices.Sorted(maps.Keys(body)) {
-		if err := s.refWalk(tx, req, []string{k}, k, doc[k], doc, &vs); err != nil {
-			return err
-		}
+	vs, err := s.referenceViolations(tx, req.tenant, doc, body)
+	if err != nil {
+		return err
 	}
 	if len(vs) > 0 {
 		return invalid(vs...)
@@ -30,33 +28,45 @@ func (s *Server) references(tx *store.Tx, req *request, doc, body map[string]any
 	return nil
 }
 
-func (s *Server) refWalk(tx *store.Tx, req *request, path []string, name string, v any, siblings map[string]any, vs *[]agentmock.Violation) error {
+// referenceViolations is references' check for a tenant, for behaviours
+// that report what they find together with violations of their own.
+func (s *Server) referenceViolations(tx *store.Tx, tenant string, doc, body map[string]any) ([]agentmock.Violation, error) {
+	var vs []agentmock.Violation
+	for _, k := range slices.Sorted(maps.Keys(body)) {
+		if err := s.refWalk(tx, tenant, []string{k}, k, doc[k], doc, &vs); err != nil {
+			return nil, err
+		}
+	}
+	return vs, nil
+}
+
+func (s *Server) refWalk(tx *store.Tx, tenant string, path []string, name string, v any, siblings map[string]any, vs *[]agentmock.Violation) error {
 	switch x := v.(type) {
 	case string:
-		return s.refCheck(tx, req, path, name, x, siblings, vs)
+		return s.refCheck(tx, tenant, path, name, x, siblings, vs)
 	case []any:
 		for i, item := range x {
 			p := append(slices.Clip(path), fmt.Sprint(i))
 			switch it := item.(type) {
 			case string:
-				if err := s.refCheck(tx, req, p, name, it, siblings, vs); err != nil {
+				if err := s.refCheck(tx, tenant, p, name, it, siblings, vs); err != nil {
 					return err
 				}
 			case map[string]any:
-				if err := s.refObject(tx, req, p, it, vs); err != nil {
+				if err := s.refObject(tx, tenant, p, it, vs); err != nil {
 					return err
 				}
 			}
 		}
 	case map[string]any:
-		return s.refObject(tx, req, path, x, vs)
+		return s.refObject(tx, tenant, path, x, vs)
 	}
 	return nil
 }
 
-func (s *Server) refObject(tx *store.Tx, req *request, path []string, obj map[string]any, vs *[]agentmock.Violation) error {
+func (s *Server) refObject(tx *store.Tx, tenant string, path []string, obj map[string]any, vs *[]agentmock.Violation) error {
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		if err := s.refWalk(tx, req, append(slices.Clip(path), k), k, obj[k], obj, vs); err != nil {
+		if err := s.refWalk(tx, tenant, append(slices.Clip(path), k), k, obj[k], obj, vs); err != nil {
 			return err
 		}
 	}
@@ -66,12 +76,11 @@ func (s *Server) refObject(tx *store.Tx, req *request, path []string, obj map[st
 // refCheck looks one referenced id up. A record nested under a parent is
 // looked up under the parent its siblings name; with no such sibling the
 // reference cannot be resolved, and is let be.
-func (s *Server) refCheck(tx *store.Tx, req *request, path []string, name, id string, siblings map[string]any, vs *[]agentmock.Violation) error {
+func (s *Server) refCheck(tx *store.Tx, tenant string, path []string, name, id string, siblings map[string]any, vs *[]agentmock.Violation) error {
 	t := s.model.Target(name, s.prov.Rules())
 	if t == nil {
 		return nil
 	}
-	tenant := req.tenant
 	switch {
 	case t.Shared:
 		tenant = globalTenant

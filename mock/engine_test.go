@@ -239,6 +239,9 @@ func TestEngineTenancyPermissionsFilters(t *testing.T) {
 	assert.Equal(t, "Blue", blue[0].(map[string]any)["name"])
 	assert.Len(t, c.must(200, "GET", "/v1/widget/?start_created_date=2026-03-01T12:00:00Z", nil)["data"], 2)
 	assert.Empty(t, c.must(200, "GET", "/v1/widget/?start_created_date=2026-03-02T00:00:00Z", nil)["data"])
+	named := c.must(200, "GET", "/v1/widget/?name=LU", nil)["data"].([]any)
+	require.Len(t, named, 1, "a name matches by a part of it, ignoring case")
+	assert.Equal(t, "Blue", named[0].(map[string]any)["name"])
 	paged := c.must(200, "GET", "/v1/widget/?page=1&limit=1", nil)
 	assert.Equal(t, 2.0, paged["total_pages"])
 }

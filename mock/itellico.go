@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/agentmock/agentmock"
@@ -274,9 +271,14 @@ func (it *itellico) archiveAgent(s *Server) handlerFunc {
 func (it *itellico) listAgents(s *Server) handlerFunc {
 	return func(req *request) (response, error) {
 		q := req.http.URL.Query()
-		match, err := itellicoFilter(q)
-		if err != nil {
-			return response{}, err
+		// The engine's list filters: name, tags and the created/modified
+		// bounds are members of the agent.
+		var match func([]byte) bool
+		if b := s.model.Binding(req.route.Key); b != nil && b.Resource != nil {
+			var err error
+			if match, err = filterOf(req, b.Resource); err != nil {
+				return response{}, err
+			}
 		}
 		archived := queryBool(q, "is_archived")
 		page, err := s.store.List(req.ctx, collItlAgents, req.tenant, store.Query{
@@ -295,77 +297,6 @@ func (it *itellico) listAgents(s *Server) handlerFunc {
 		}
 		return response{status: http.StatusOK, body: map[string]any{"count": page.Total, "items": items}}, nil
 	}
-}
-
-// itellicoFilter builds the list's document filter from name, tags and the
-// created/modified bounds: nil when there is none, so that the list counts
-// from the index alone.
-func itellicoFilter(q url.Values) (func([]byte) bool, error) {
-	name := strings.ToLower(q.Get("name"))
-	var tags []string
-	for _, v := range q["tags"] {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				tags = append(tags, t)
-			}
-		}
-	}
-	type bound struct {
-		field string
-		op    string
-		at    time.Time
-	}
-	var bounds []bound
-	for _, field := range []string{"created", "modified"} {
-		for _, op := range []string{"ge", "gt", "le", "lt"} {
-			v := q.Get(field + "_" + op)
-			if v == "" {
-				continue
-			}
-			at, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return nil, invalid(agentmock.Violation{In: agentmock.InQuery, Path: []string{field + "_" + op}, Kind: agentmock.KindDateTime, Message: "Input should be a valid datetime with a timezone"})
-			}
-			bounds = append(bounds, bound{field, op, at})
-		}
-	}
-	if name == "" && len(tags) == 0 && len(bounds) == 0 {
-		return nil, nil
-	}
-	return func(doc []byte) bool {
-		var head struct {
-			Name     string   `json:"name"`
-			Tags     []string `json:"tags"`
-			Created  string   `json:"created"`
-			Modified string   `json:"modified"`
-		}
-		if json.Unmarshal(doc, &head) != nil {
-			return false
-		}
-		if name != "" && !strings.Contains(strings.ToLower(head.Name), name) {
-			return false
-		}
-		for _, t := range tags {
-			if !slices.Contains(head.Tags, t) {
-				return false
-			}
-		}
-		for _, b := range bounds {
-			raw := head.Created
-			if b.field == "modified" {
-				raw = head.Modified
-			}
-			at, err := time.Parse(time.RFC3339Nano, raw)
-			if err != nil {
-				return false
-			}
-			ok := map[string]bool{"ge": !at.Before(b.at), "gt": at.After(b.at), "le": !at.After(b.at), "lt": at.Before(b.at)}[b.op]
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}, nil
 }
 
 func (it *itellico) account(id string) map[string]any {
