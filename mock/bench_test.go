@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/store"
 )
@@ -67,16 +68,19 @@ func BenchmarkRouteAndValidate(b *testing.B) {
 func BenchmarkMergeAndValidate(b *testing.B) {
 	app := benchApp(b, Options{NoSync: true})
 	s := app.Diga
-	d := s.prov.(*diga)
-	rec, err := app.Store.Get(context.Background(), collDigaAgents, "d1000000-0000-4000-8000-000000000001", "11111111-1111-4111-8111-111111111111")
+	agents, err := provider.NewResource(s.spec, "POST /v1/agent/", "GET /v1/agent/{}", 200)
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, _ := decodeJSON([]byte(benchDigaPatch))
+	rec, err := app.Store.Get(context.Background(), "diga/agents", "d1000000-0000-4000-8000-000000000001", "11111111-1111-4111-8111-111111111111")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, _ := provider.DecodeJSON([]byte(benchDigaPatch))
 	patch := v.(map[string]any)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := d.agents.merge(rec.Doc, patch, func(doc, _ map[string]any) error {
+		if _, err := agents.Merge(rec.Doc, patch, func(doc, _ map[string]any) error {
 			doc["modified_at"] = "2025-01-01T00:00:00Z"
 			return nil
 		}); err != nil {

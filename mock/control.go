@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -20,19 +21,23 @@ type control struct {
 	p *Server // the provider it controls
 }
 
-func (c *control) Name() string                                    { return "control" }
-func (c *control) ErrorSchema() string                             { return "Error" }
-func (c *control) RedirectSlashes() bool                           { return false }
-func (c *control) EmptyQueryIsNull() bool                          { return false }
-func (c *control) Collections() []string                           { return nil }
-func (c *control) Seed(*store.Tx, *Server) error                   { return nil }
-func (c *control) Authenticate(*http.Request) (principal, bool)    { return principal{}, true }
-func (c *control) Rules() resources.Rules                          { return resources.Rules{} }
-func (c *control) Credential(*http.Request) string                 { return "" }
-func (c *control) Missing(_, id string) *apiError                  { return notFound("", id+" not found") }
-func (c *control) Scope(principal, *openapi.Route) (string, error) { return "", nil }
+func (c *control) Name() string                          { return "control" }
+func (c *control) ErrorSchema() string                   { return "Error" }
+func (c *control) RedirectSlashes() bool                 { return false }
+func (c *control) EmptyQueryIsNull() bool                { return false }
+func (c *control) Collections() []string                 { return nil }
+func (c *control) Seed(*store.Tx, provider.Engine) error { return nil }
+func (c *control) Authenticate(*http.Request) (provider.Principal, bool) {
+	return provider.Principal{}, true
+}
+func (c *control) Rules() resources.Rules          { return resources.Rules{} }
+func (c *control) Credential(*http.Request) string { return "" }
+func (c *control) Missing(_, id string) *provider.Error {
+	return provider.NotFound("", id+" not found")
+}
+func (c *control) Scope(provider.Principal, *openapi.Route) (string, error) { return "", nil }
 
-func (c *control) Render(e *apiError) map[string]any {
+func (c *control) Render(e *provider.Error) map[string]any {
 	code := e.Code
 	if code == "" {
 		code = strings.ToLower(strings.ReplaceAll(http.StatusText(e.Status), " ", "_"))
@@ -40,15 +45,15 @@ func (c *control) Render(e *apiError) map[string]any {
 	if len(e.Violations) > 0 {
 		code = "validation_error"
 	}
-	return codeMessageBody(code, e)
+	return provider.CodeMessageBody(code, e)
 }
 
-func (c *control) Malformed(err error) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Message: "Malformed JSON body: " + err.Error()}
+func (c *control) Malformed(err error) *provider.Error {
+	return &provider.Error{Status: http.StatusBadRequest, Message: "Malformed JSON body: " + err.Error()}
 }
 
-func (c *control) Handlers(*Server) map[string]handlerFunc {
-	return map[string]handlerFunc{
+func (c *control) Handlers(provider.Engine) map[string]provider.Handler {
+	return map[string]provider.Handler{
 		"GET /_mock/health":         c.health,
 		"GET /_mock/operations":     c.operations,
 		"GET /_mock/openapi.json":   c.document,
@@ -66,39 +71,39 @@ func (c *control) Handlers(*Server) map[string]handlerFunc {
 	}
 }
 
-func (c *control) health(req *request) (response, error) {
+func (c *control) health(req *provider.Request) (provider.Response, error) {
 	// A Server exists only once its document is loaded; the database is
 	// checked here.
-	if err := c.p.store.View(req.ctx, func(*store.Tx) error { return nil }); err != nil {
-		return response{}, &apiError{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error()}
+	if err := c.p.store.View(req.Ctx, func(*store.Tx) error { return nil }); err != nil {
+		return provider.Response{}, &provider.Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error()}
 	}
 	info := c.p.spec.Doc.Info
-	return response{status: http.StatusOK, body: map[string]any{
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{
 		"status": "ready", "provider": c.p.prov.Name(),
 		"document": map[string]any{"title": info.Title, "version": info.Version, "openapi": c.p.spec.Doc.OpenAPI},
 	}}, nil
 }
 
-func (c *control) operations(*request) (response, error) {
+func (c *control) operations(*provider.Request) (provider.Response, error) {
 	ops := c.p.Operations()
-	return response{status: http.StatusOK, body: map[string]any{
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{
 		"provider": c.p.prov.Name(), "operations": ops, "stateful": Stateful(ops), "total": len(ops),
 	}}, nil
 }
 
-func (c *control) document(*request) (response, error) {
+func (c *control) document(*provider.Request) (provider.Response, error) {
 	data, err := c.p.spec.JSON()
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return response{status: http.StatusOK, body: json.RawMessage(data)}, nil
+	return provider.Response{Status: http.StatusOK, Body: json.RawMessage(data)}, nil
 }
 
 // Reset puts the provider's collections back to the fixtures in one
 // transaction, and forgets the journal and the fault rules.
-func (c *control) reset(req *request) (response, error) {
+func (c *control) reset(req *provider.Request) (provider.Response, error) {
 	start := time.Now()
-	err := c.p.store.Write(req.ctx, func(tx *store.Tx) error {
+	err := c.p.store.Write(req.Ctx, func(tx *store.Tx) error {
 		for _, coll := range c.p.collections() {
 			if err := tx.DeleteCollection(coll); err != nil {
 				return err
@@ -107,12 +112,12 @@ func (c *control) reset(req *request) (response, error) {
 		return c.p.prov.Seed(tx, c.p)
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	c.p.journal.clear()
 	c.p.faults.clear()
 	took := float64(time.Since(start).Microseconds()) / 1000
-	return response{status: http.StatusOK, body: map[string]any{"status": "reset", "took_ms": took}}, nil
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"status": "reset", "took_ms": took}}, nil
 }
 
 type snapshotRecord struct {
@@ -126,9 +131,9 @@ type snapshot struct {
 	Collections map[string]map[string][]snapshotRecord `json:"collections"`
 }
 
-func (c *control) state(req *request) (response, error) {
+func (c *control) state(req *provider.Request) (provider.Response, error) {
 	snap := map[string]any{}
-	err := c.p.store.View(req.ctx, func(tx *store.Tx) error {
+	err := c.p.store.View(req.Ctx, func(tx *store.Tx) error {
 		for _, coll := range c.p.collections() {
 			dump, err := tx.Dump(coll)
 			if err != nil {
@@ -151,20 +156,20 @@ func (c *control) state(req *request) (response, error) {
 		return nil
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return response{status: http.StatusOK, body: map[string]any{"provider": c.p.prov.Name(), "collections": snap}}, nil
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"provider": c.p.prov.Name(), "collections": snap}}, nil
 }
 
 // restore replaces the provider's data with a snapshot from state. The raw
 // bytes are decoded again so that stored documents keep their key order.
-func (c *control) restore(req *request) (response, error) {
+func (c *control) restore(req *provider.Request) (provider.Response, error) {
 	var snap snapshot
-	if err := json.Unmarshal(req.raw, &snap); err != nil {
-		return response{}, c.Malformed(err)
+	if err := json.Unmarshal(req.Raw, &snap); err != nil {
+		return provider.Response{}, c.Malformed(err)
 	}
 	if snap.Provider != c.p.prov.Name() {
-		return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("This is the %s port; the snapshot is of %s", c.p.prov.Name(), snap.Provider)}
+		return provider.Response{}, &provider.Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("This is the %s port; the snapshot is of %s", c.p.prov.Name(), snap.Provider)}
 	}
 	known := map[string]bool{}
 	for _, coll := range c.p.collections() {
@@ -172,7 +177,7 @@ func (c *control) restore(req *request) (response, error) {
 	}
 	for coll := range snap.Collections {
 		if !known[coll] {
-			return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("Unknown collection %q", coll)}
+			return provider.Response{}, &provider.Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("Unknown collection %q", coll)}
 		}
 	}
 	// Built before the write: a write function may run more than once.
@@ -187,7 +192,7 @@ func (c *control) restore(req *request) (response, error) {
 		}
 		loads[coll] = tenants
 	}
-	err := c.p.store.Write(req.ctx, func(tx *store.Tx) error {
+	err := c.p.store.Write(req.Ctx, func(tx *store.Tx) error {
 		for _, coll := range c.p.collections() {
 			if err := tx.Load(coll, loads[coll]); err != nil {
 				return err
@@ -196,71 +201,71 @@ func (c *control) restore(req *request) (response, error) {
 		return nil
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return response{status: http.StatusOK, body: map[string]any{"status": "restored", "records": n}}, nil
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"status": "restored", "records": n}}, nil
 }
 
-func journalFilter(req *request) filter {
-	q := req.http.URL.Query()
+func journalFilter(req *provider.Request) filter {
+	q := req.HTTP.URL.Query()
 	f := filter{method: q.Get("method"), path: q.Get("path"), operation: q.Get("operation")}
 	f.status, _ = strconv.Atoi(q.Get("status"))
 	if v := q.Get("invalid"); v != "" {
-		b := queryBool(q, "invalid")
+		b := provider.QueryBool(q, "invalid")
 		f.invalid = &b
 	}
 	return f
 }
 
-func (c *control) requests(req *request) (response, error) {
-	count, items := c.p.journal.query(journalFilter(req), queryInt(req.route, req.http.URL.Query(), "limit", 100))
+func (c *control) requests(req *provider.Request) (provider.Response, error) {
+	count, items := c.p.journal.query(journalFilter(req), provider.QueryInt(req.Route, req.HTTP.URL.Query(), "limit", 100))
 	out := make([]any, len(items))
 	for i := range items {
 		out[i] = items[i]
 	}
-	return response{status: http.StatusOK, body: plain(map[string]any{"count": count, "items": out})}, nil
+	return provider.Response{Status: http.StatusOK, Body: plain(map[string]any{"count": count, "items": out})}, nil
 }
 
-func (c *control) count(req *request) (response, error) {
+func (c *control) count(req *provider.Request) (provider.Response, error) {
 	count, _ := c.p.journal.query(journalFilter(req), 1)
-	return response{status: http.StatusOK, body: map[string]any{"count": count}}, nil
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"count": count}}, nil
 }
 
-func (c *control) clearRequests(*request) (response, error) {
+func (c *control) clearRequests(*provider.Request) (provider.Response, error) {
 	c.p.journal.clear()
-	return response{status: http.StatusNoContent}, nil
+	return provider.Response{Status: http.StatusNoContent}, nil
 }
 
-func (c *control) addFault(req *request) (response, error) {
+func (c *control) addFault(req *provider.Request) (provider.Response, error) {
 	var fr faultRule
-	if err := json.Unmarshal(req.raw, &fr); err != nil {
-		return response{}, c.Malformed(err)
+	if err := json.Unmarshal(req.Raw, &fr); err != nil {
+		return provider.Response{}, c.Malformed(err)
 	}
 	if fr.Status == 0 && fr.RetryAfterSeconds == nil && fr.DelayMS == 0 && fr.DelayMaxMS == 0 && fr.Fault == "" {
-		return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: "A fault rule must do something: set status, retry_after_seconds, delay_ms or fault"}
+		return provider.Response{}, &provider.Error{Status: http.StatusUnprocessableEntity, Message: "A fault rule must do something: set status, retry_after_seconds, delay_ms or fault"}
 	}
 	if fr.DelayMaxMS > 0 && fr.DelayMaxMS < fr.DelayMS {
-		return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: "delay_max_ms must not be below delay_ms"}
+		return provider.Response{}, &provider.Error{Status: http.StatusUnprocessableEntity, Message: "delay_max_ms must not be below delay_ms"}
 	}
-	return response{status: http.StatusCreated, body: plain(c.p.faults.add(fr))}, nil
+	return provider.Response{Status: http.StatusCreated, Body: plain(c.p.faults.add(fr))}, nil
 }
 
-func (c *control) listFaults(*request) (response, error) {
+func (c *control) listFaults(*provider.Request) (provider.Response, error) {
 	rules := c.p.faults.list()
 	items := make([]any, len(rules))
 	for i, r := range rules {
 		items[i] = plain(r)
 	}
-	return response{status: http.StatusOK, body: map[string]any{"items": items}}, nil
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"items": items}}, nil
 }
 
-func (c *control) clearFaults(*request) (response, error) {
+func (c *control) clearFaults(*provider.Request) (provider.Response, error) {
 	c.p.faults.clear()
-	return response{status: http.StatusNoContent}, nil
+	return provider.Response{Status: http.StatusNoContent}, nil
 }
 
-func (c *control) clock(*request) (response, error) {
-	return response{status: http.StatusOK, body: c.clockBody()}, nil
+func (c *control) clock(*provider.Request) (provider.Response, error) {
+	return provider.Response{Status: http.StatusOK, Body: c.clockBody()}, nil
 }
 
 func (c *control) clockBody() map[string]any {
@@ -268,17 +273,17 @@ func (c *control) clockBody() map[string]any {
 	if !fixed {
 		at = time.Now()
 	}
-	return map[string]any{"time": timestamp(at), "fixed": fixed}
+	return map[string]any{"time": provider.Timestamp(at), "fixed": fixed}
 }
 
-func (c *control) setClock(req *request) (response, error) {
+func (c *control) setClock(req *provider.Request) (provider.Response, error) {
 	var change struct {
 		Time    *time.Time `json:"time"`
 		Advance string     `json:"advance"`
 		Real    bool       `json:"real"`
 	}
-	if err := json.Unmarshal(req.raw, &change); err != nil {
-		return response{}, c.Malformed(err)
+	if err := json.Unmarshal(req.Raw, &change); err != nil {
+		return provider.Response{}, c.Malformed(err)
 	}
 	clock := c.p.cfg.Clock
 	switch {
@@ -290,16 +295,16 @@ func (c *control) setClock(req *request) (response, error) {
 	if change.Advance != "" {
 		d, err := time.ParseDuration(change.Advance)
 		if err != nil || d < 0 {
-			return response{}, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("advance must be a non-negative Go duration such as 90s or 24h, not %q", change.Advance)}
+			return provider.Response{}, &provider.Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("advance must be a non-negative Go duration such as 90s or 24h, not %q", change.Advance)}
 		}
 		clock.Advance(d)
 	}
-	return response{status: http.StatusOK, body: c.clockBody()}, nil
+	return provider.Response{Status: http.StatusOK, Body: c.clockBody()}, nil
 }
 
 // plain turns a Go value into the decoded-JSON form the encoder walks.
 func plain(v any) any {
 	data, _ := json.Marshal(v)
-	out, _ := decodeJSON(data)
+	out, _ := provider.DecodeJSON(data)
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -33,26 +34,30 @@ func NewDocument(ctx context.Context, spec *openapi.Spec, st *store.Store, cfg C
 	return newServer(ctx, spec, st, &document{spec: spec}, cfg)
 }
 
-func (d *document) Name() string                                    { return "document" }
-func (d *document) ErrorSchema() string                             { return "" }
-func (d *document) RedirectSlashes() bool                           { return false }
-func (d *document) EmptyQueryIsNull() bool                          { return false }
-func (d *document) Handlers(*Server) map[string]handlerFunc         { return map[string]handlerFunc{} }
-func (d *document) Collections() []string                           { return nil }
-func (d *document) Seed(*store.Tx, *Server) error                   { return nil }
-func (d *document) Rules() resources.Rules                          { return resources.Rules{} }
-func (d *document) Credential(*http.Request) string                 { return "" }
-func (d *document) Scope(principal, *openapi.Route) (string, error) { return documentTenant, nil }
+func (d *document) Name() string           { return "document" }
+func (d *document) ErrorSchema() string    { return "" }
+func (d *document) RedirectSlashes() bool  { return false }
+func (d *document) EmptyQueryIsNull() bool { return false }
+func (d *document) Handlers(provider.Engine) map[string]provider.Handler {
+	return map[string]provider.Handler{}
+}
+func (d *document) Collections() []string                 { return nil }
+func (d *document) Seed(*store.Tx, provider.Engine) error { return nil }
+func (d *document) Rules() resources.Rules                { return resources.Rules{} }
+func (d *document) Credential(*http.Request) string       { return "" }
+func (d *document) Scope(provider.Principal, *openapi.Route) (string, error) {
+	return documentTenant, nil
+}
 
 // Authenticate checks that the request carries what one of the operation's
 // security requirements (else the document's) names.
-func (d *document) Authenticate(r *http.Request) (principal, bool) {
+func (d *document) Authenticate(r *http.Request) (provider.Principal, bool) {
 	reqs := d.spec.Doc.Security
 	if route, err := d.spec.FindRoute(r); err == nil && route.Operation.Security != nil {
 		reqs = *route.Operation.Security
 	}
 	if len(reqs) == 0 {
-		return principal{tenant: documentTenant}, true
+		return provider.Principal{Tenant: documentTenant}, true
 	}
 	var schemes openapi3.SecuritySchemes
 	if d.spec.Doc.Components != nil {
@@ -68,10 +73,10 @@ func (d *document) Authenticate(r *http.Request) (principal, bool) {
 			}
 		}
 		if met {
-			return principal{tenant: documentTenant}, true
+			return provider.Principal{Tenant: documentTenant}, true
 		}
 	}
-	return principal{}, false
+	return provider.Principal{}, false
 }
 
 // presents reports whether a request carries a scheme's credential.
@@ -98,7 +103,7 @@ func presents(r *http.Request, s *openapi3.SecurityScheme) bool {
 }
 
 // Render is RFC 7807's problem, with each violation in errors.
-func (d *document) Render(e *apiError) map[string]any {
+func (d *document) Render(e *provider.Error) map[string]any {
 	detail := e.Message
 	if e.Detail != "" {
 		detail += ": " + e.Detail
@@ -115,19 +120,19 @@ func (d *document) Render(e *apiError) map[string]any {
 	return body
 }
 
-func (d *document) Malformed(err error) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Message: "Malformed JSON body", Detail: err.Error()}
+func (d *document) Malformed(err error) *provider.Error {
+	return &provider.Error{Status: http.StatusBadRequest, Message: "Malformed JSON body", Detail: err.Error()}
 }
 
-func (d *document) Missing(resource, id string) *apiError {
-	return notFound("", fmt.Sprintf("%s %s not found", capitalized(resource), id))
+func (d *document) Missing(resource, id string) *provider.Error {
+	return provider.NotFound("", fmt.Sprintf("%s %s not found", provider.Capitalized(resource), id))
 }
 
 // fitError answers an error in the shape the operation declares for its
 // status, where it declares one that the problem does not fit: its
 // example, else a value generated from its schema with the message in the
 // members that carry one.
-func (d *document) fitError(s *Server, route *openapi.Route, e *apiError, problem map[string]any) map[string]any {
+func (d *document) fitError(s *Server, route *openapi.Route, e *provider.Error, problem map[string]any) map[string]any {
 	if route == nil {
 		return problem
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -54,8 +56,8 @@ func (s *Server) engineCollections() []string {
 
 // engineHandlers binds every derived operation the provider has no
 // behaviour for.
-func (s *Server) engineHandlers(taken map[string]handlerFunc) map[string]handlerFunc {
-	h := map[string]handlerFunc{}
+func (s *Server) engineHandlers(taken map[string]provider.Handler) map[string]provider.Handler {
+	h := map[string]provider.Handler{}
 	for _, b := range s.model.Bindings() {
 		if taken[b.Key] != nil {
 			continue
@@ -63,25 +65,25 @@ func (s *Server) engineHandlers(taken map[string]handlerFunc) map[string]handler
 		b := b
 		switch b.Action {
 		case resources.List:
-			h[b.Key] = func(req *request) (response, error) { return s.list(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.list(req, b) }
 		case resources.Create:
-			h[b.Key] = func(req *request) (response, error) { return s.create(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.create(req, b) }
 		case resources.Get:
-			h[b.Key] = func(req *request) (response, error) { return s.get(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.get(req, b) }
 		case resources.Update, resources.Replace, resources.Merge:
-			h[b.Key] = func(req *request) (response, error) { return s.update(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.update(req, b) }
 		case resources.Delete:
-			h[b.Key] = func(req *request) (response, error) { return s.remove(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.remove(req, b) }
 		case resources.Duplicate:
-			h[b.Key] = func(req *request) (response, error) { return s.duplicate(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.duplicate(req, b) }
 		case resources.Rotate:
-			h[b.Key] = func(req *request) (response, error) { return s.rotate(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.rotate(req, b) }
 		case resources.Act, resources.View:
-			h[b.Key] = func(req *request) (response, error) { return s.act(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.act(req, b) }
 		case resources.Read, resources.Write:
-			h[b.Key] = func(req *request) (response, error) { return s.singleton(req, b) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.singleton(req, b) }
 		default:
-			h[b.Key] = func(req *request) (response, error) { return s.stable(req) }
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.stable(req) }
 		}
 	}
 	return h
@@ -94,15 +96,15 @@ type place struct {
 	ids          []string
 }
 
-func (s *Server) placeOf(req *request, b *resources.Binding) place {
-	p := place{coll: s.collection(b.Resource), tenant: req.tenant}
+func (s *Server) placeOf(req *provider.Request, b *resources.Binding) place {
+	p := place{coll: s.collection(b.Resource), tenant: req.Tenant}
 	for _, name := range b.Params {
-		p.ids = append(p.ids, req.route.PathParams[name])
+		p.ids = append(p.ids, req.Route.PathParams[name])
 	}
 	depth := depthOf(b.Resource)
 	switch {
 	case b.Resource.Shared:
-		p.tenant = globalTenant
+		p.tenant = provider.GlobalTenant
 	case depth > 0 && len(p.ids) >= depth:
 		p.tenant = p.ids[depth-1]
 	}
@@ -128,18 +130,18 @@ func (p place) item(r *resources.Resource) string {
 // parents checks, in the caller's transaction, that every record above a
 // nested one exists: a tool of a deleted integration is a 404 of the
 // integration.
-func (s *Server) parents(tx *store.Tx, req *request, b *resources.Binding, p place) error {
+func (s *Server) parents(tx *store.Tx, req *provider.Request, b *resources.Binding, p place) error {
 	var chain []*resources.Resource
 	for r := b.Resource.Parent; r != nil; r = r.Parent {
 		chain = append([]*resources.Resource{r}, chain...)
 	}
-	tenant := req.tenant
+	tenant := req.Tenant
 	for i, r := range chain {
 		if i >= len(p.ids) {
 			return nil
 		}
 		if r.Shared {
-			tenant = globalTenant
+			tenant = provider.GlobalTenant
 		}
 		if _, err := tx.Get(s.collection(r), tenant, p.ids[i]); errors.Is(err, store.ErrNotFound) {
 			return s.missingAs(req, r, p.ids[i], false)
@@ -154,7 +156,7 @@ func (s *Server) parents(tx *store.Tx, req *request, b *resources.Binding, p pla
 // missing is the 404 for a record: with the code the operation declares
 // for its 404 where it gives one (Diga's CALL_NOT_FOUND), else the
 // provider's own.
-func (s *Server) missing(req *request, r *resources.Resource, id string) *apiError {
+func (s *Server) missing(req *provider.Request, r *resources.Resource, id string) *provider.Error {
 	return s.missingAs(req, r, id, true)
 }
 
@@ -162,9 +164,9 @@ func (s *Server) missing(req *request, r *resources.Resource, id string) *apiErr
 // parent above it: a parent's 404 takes the declared code only where the
 // code names the parent (INTEGRATION_NOT_FOUND on a tool's path), not the
 // record the operation is about (MEMBER_NOT_FOUND for a missing project).
-func (s *Server) missingAs(req *request, r *resources.Resource, id string, own bool) *apiError {
+func (s *Server) missingAs(req *provider.Request, r *resources.Resource, id string, own bool) *provider.Error {
 	e := s.prov.Missing(r.Name, id)
-	code := declaredCode(req.route.Operation, http.StatusNotFound)
+	code := declaredCode(req.Route.Operation, http.StatusNotFound)
 	if code == "" {
 		return e
 	}
@@ -205,25 +207,25 @@ func declaredCode(op *openapi3.Operation, status int) string {
 
 // answer projects a stored record onto the schema an operation answers
 // with: members it does not declare (a secret shown once) are dropped.
-func (s *Server) answer(req *request, status int, raw []byte) (response, error) {
-	sch := openapi.ResponseSchema(req.route.Operation, status)
+func (s *Server) answer(req *provider.Request, status int, raw []byte) (provider.Response, error) {
+	sch := openapi.ResponseSchema(req.Route.Operation, status)
 	if sch == nil {
-		if req.route.Operation.Responses.Status(status) != nil && status == http.StatusNoContent {
-			return response{status: status}, nil
+		if req.Route.Operation.Responses.Status(status) != nil && status == http.StatusNoContent {
+			return provider.Response{Status: status}, nil
 		}
-		return response{status: status, body: json.RawMessage(raw)}, nil
+		return provider.Response{Status: status, Body: json.RawMessage(raw)}, nil
 	}
-	doc, err := s.project(sch, raw)
+	doc, err := s.Project(sch, raw)
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return response{status: status, body: doc}, nil
+	return provider.Response{Status: status, Body: doc}, nil
 }
 
-func (s *Server) get(req *request, b *resources.Binding) (response, error) {
+func (s *Server) get(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
 	var rec store.Record
-	err := s.store.View(req.ctx, func(tx *store.Tx) error {
+	err := s.store.View(req.Ctx, func(tx *store.Tx) error {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
@@ -235,9 +237,9 @@ func (s *Server) get(req *request, b *resources.Binding) (response, error) {
 		return err
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return s.answer(req, openapi.SuccessStatus(req.route.Operation), rec.Doc)
+	return s.answer(req, openapi.SuccessStatus(req.Route.Operation), rec.Doc)
 }
 
 // drawn is what a write draws before its transaction.
@@ -248,18 +250,18 @@ type drawn struct {
 }
 
 func (s *Server) draw() drawn {
-	id := s.newID()
+	id := s.NewID()
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(id))
 	seed := h.Sum64()
-	return drawn{id: id, now: s.now(), rng: rand.New(rand.NewPCG(seed, seed>>1|1))}
+	return drawn{id: id, now: s.Now(), rng: rand.New(rand.NewPCG(seed, seed>>1|1))}
 }
 
 // managed sets what the server owns in a record: its id, its tenant and
 // parent, its timestamps, and (at creation) the members only the server
 // writes that no request gave.
 func (s *Server) managed(r *resources.Resource, doc map[string]any, p place, d drawn, creating bool) {
-	ts := timestamp(d.now)
+	ts := provider.Timestamp(d.now)
 	if creating && r.IDMember != "" {
 		doc[r.IDMember] = d.id
 	}
@@ -334,7 +336,7 @@ func secret(d drawn) string {
 // build makes a new record from a request body: the members the record
 // declares, the server's own, the schemas' defaults, and required members
 // generated once, then checks it against the answer's schema.
-func (s *Server) build(tx *store.Tx, req *request, r *resources.Resource, answerSch *openapi3.Schema, body map[string]any, p place, d drawn) ([]byte, error) {
+func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resource, answerSch *openapi3.Schema, body map[string]any, p place, d drawn) ([]byte, error) {
 	doc := map[string]any{}
 	answerMembers, itemMembers := resources.Members(answerSch), resources.Members(r.Item)
 	declared := func(k string) bool { return answerMembers[k] != nil || itemMembers[k] != nil }
@@ -359,7 +361,7 @@ func (s *Server) build(tx *store.Tx, req *request, r *resources.Resource, answer
 			}
 		}
 	}
-	create := openapi.RequestSchema(req.route.Operation)
+	create := openapi.RequestSchema(req.Route.Operation)
 	for _, sch := range []*openapi3.Schema{answerSch, r.Item} {
 		s.fill(sch, create, doc, d.rng)
 	}
@@ -420,7 +422,7 @@ func zero(sch *openapi3.Schema) (any, bool) {
 // project reshapes a stored record onto the schema an answer declares:
 // undeclared members are dropped and the rest filled as at creation, with
 // a source seeded by the record, so it reads the same way every time.
-func (s *Server) project(sch *openapi3.Schema, raw []byte) (map[string]any, error) {
+func (s *Server) Project(sch *openapi3.Schema, raw []byte) (map[string]any, error) {
 	obj, err := record(raw)
 	if err != nil {
 		return nil, err
@@ -434,23 +436,23 @@ func (s *Server) project(sch *openapi3.Schema, raw []byte) (map[string]any, erro
 func (s *Server) checked(sch *openapi3.Schema, doc map[string]any) ([]byte, error) {
 	if sch != nil {
 		if vs := s.spec.Check(agentmock.InBody, sch, doc, false); len(vs) > 0 {
-			return nil, invalid(vs...)
+			return nil, provider.Invalid(vs...)
 		}
 	}
 	return s.spec.Encode(sch, doc)
 }
 
-func (s *Server) create(req *request, b *resources.Binding) (response, error) {
+func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	body, _ := req.body.(map[string]any)
-	status := openapi.SuccessStatus(req.route.Operation)
-	answerSch := openapi.ResponseSchema(req.route.Operation, status)
+	body, _ := req.Body.(map[string]any)
+	status := openapi.SuccessStatus(req.Route.Operation)
+	answerSch := openapi.ResponseSchema(req.Route.Operation, status)
 	if answerSch == nil {
 		answerSch = b.Resource.Item
 	}
 	d := s.draw()
 	var doc []byte
-	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
@@ -463,21 +465,21 @@ func (s *Server) create(req *request, b *resources.Binding) (response, error) {
 		return s.indexKey(tx, b.Resource, p, d.id, doc)
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return response{status: status, body: json.RawMessage(doc), checked: answerSch}, nil
+	return provider.Response{Status: status, Body: json.RawMessage(doc), Checked: answerSch}, nil
 }
 
 // update applies a body to a stored record: a merge patch (RFC 7396) for
 // PATCH, into the member the action names where the record has one
 // (PATCH /v1/phone/{id}/sip-config merges into sip_config); a replacement
 // of every member a request may set for PUT.
-func (s *Server) update(req *request, b *resources.Binding) (response, error) {
+func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	body, _ := req.body.(map[string]any)
+	body, _ := req.Body.(map[string]any)
 	d := s.draw()
 	var out []byte
-	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
@@ -492,14 +494,14 @@ func (s *Server) update(req *request, b *resources.Binding) (response, error) {
 		return err
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return s.answer(req, openapi.SuccessStatus(req.route.Operation), out)
+	return s.answer(req, openapi.SuccessStatus(req.Route.Operation), out)
 }
 
 // modify changes a stored record in the caller's transaction: a 404 of
 // the resource where it is missing.
-func (s *Server) modify(tx *store.Tx, req *request, b *resources.Binding, p place, fn func(doc map[string]any) ([]byte, error)) ([]byte, error) {
+func (s *Server) modify(tx *store.Tx, req *provider.Request, b *resources.Binding, p place, fn func(doc map[string]any) ([]byte, error)) ([]byte, error) {
 	id := p.item(b.Resource)
 	rec, err := tx.Update(p.coll, p.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
 		doc, err := record(stored)
@@ -516,7 +518,7 @@ func (s *Server) modify(tx *store.Tx, req *request, b *resources.Binding, p plac
 
 // record decodes a stored record.
 func record(raw []byte) (map[string]any, error) {
-	v, err := decodeJSON(raw)
+	v, err := provider.DecodeJSON(raw)
 	if err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
@@ -547,20 +549,20 @@ func (s *Server) applyBody(b *resources.Binding, old, body map[string]any) map[s
 		member := strings.ReplaceAll(b.Name, "-", "_")
 		if s.declares(b.Resource, member) {
 			prev, _ := old[member].(map[string]any)
-			old[member] = mergePatch(prev, body)
+			old[member] = provider.MergePatch(prev, body)
 			return old
 		}
 	}
-	doc, _ := mergePatch(old, body).(map[string]any)
+	doc, _ := provider.MergePatch(old, body).(map[string]any)
 	return doc
 }
 
 // remove deletes a record and everything nested under it.
-func (s *Server) remove(req *request, b *resources.Binding) (response, error) {
+func (s *Server) remove(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
 	id := p.item(b.Resource)
 	var rec store.Record
-	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
@@ -578,13 +580,13 @@ func (s *Server) remove(req *request, b *resources.Binding) (response, error) {
 		return tx.Delete(p.coll, p.tenant, id)
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	status := openapi.SuccessStatus(req.route.Operation)
-	if sch := openapi.ResponseSchema(req.route.Operation, status); sch != nil && len(openapi.View(sch).Properties) > 0 {
+	status := openapi.SuccessStatus(req.Route.Operation)
+	if sch := openapi.ResponseSchema(req.Route.Operation, status); sch != nil && len(openapi.View(sch).Properties) > 0 {
 		return s.answer(req, status, rec.Doc) // the deleted record, where the document answers with one
 	}
-	return deleted(req.route), nil
+	return provider.Deleted(req.Route), nil
 }
 
 // cascade deletes the records nested under a record, at every depth.
@@ -608,14 +610,14 @@ func (s *Server) cascade(tx *store.Tx, r *resources.Resource, id string) error {
 
 // duplicate stores a copy of a record under a new id, with the members the
 // body gives (a new name), and answers the copy.
-func (s *Server) duplicate(req *request, b *resources.Binding) (response, error) {
+func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	body, _ := req.body.(map[string]any)
+	body, _ := req.Body.(map[string]any)
 	id := p.item(b.Resource)
 	d := s.draw()
-	status := openapi.SuccessStatus(req.route.Operation)
+	status := openapi.SuccessStatus(req.Route.Operation)
 	var doc []byte
-	err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+	err := s.store.Write(req.Ctx, func(tx *store.Tx) error {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
@@ -643,20 +645,20 @@ func (s *Server) duplicate(req *request, b *resources.Binding) (response, error)
 		return err
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	return s.answer(req, status, doc)
 }
 
 // rotate renews the members a record shows only once (a webhook's
 // secret) and answers with them.
-func (s *Server) rotate(req *request, b *resources.Binding) (response, error) {
+func (s *Server) rotate(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
 	d := s.draw()
-	status := openapi.SuccessStatus(req.route.Operation)
-	answerSch := openapi.ResponseSchema(req.route.Operation, status)
+	status := openapi.SuccessStatus(req.Route.Operation)
+	answerSch := openapi.ResponseSchema(req.Route.Operation, status)
 	var out []byte
-	err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
+	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
@@ -670,7 +672,7 @@ func (s *Server) rotate(req *request, b *resources.Binding) (response, error) {
 		return err
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	return s.answer(req, status, out)
 }
@@ -678,20 +680,20 @@ func (s *Server) rotate(req *request, b *resources.Binding) (response, error) {
 // act answers an action the rules cannot give a meaning to: the record
 // must exist, and the answer is the record where the operation answers
 // with the record's shape, else a stable generated value.
-func (s *Server) act(req *request, b *resources.Binding) (response, error) {
+func (s *Server) act(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
 	id := p.item(b.Resource)
 	if b.Action == resources.View {
-		p.tenant = req.tenant
+		p.tenant = req.Tenant
 		if len(p.ids) > 0 {
 			id = p.ids[len(p.ids)-1]
 		}
 		if b.Resource.Shared {
-			p.tenant = globalTenant
+			p.tenant = provider.GlobalTenant
 		}
 	}
 	var rec store.Record
-	err := s.store.View(req.ctx, func(tx *store.Tx) error {
+	err := s.store.View(req.Ctx, func(tx *store.Tx) error {
 		if b.Action != resources.View {
 			if err := s.parents(tx, req, b, p); err != nil {
 				return err
@@ -704,10 +706,10 @@ func (s *Server) act(req *request, b *resources.Binding) (response, error) {
 		return err
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	status := openapi.SuccessStatus(req.route.Operation)
-	if sch := openapi.ResponseSchema(req.route.Operation, status); sch != nil && openapi.View(sch) == openapi.View(b.Resource.Item) {
+	status := openapi.SuccessStatus(req.Route.Operation)
+	if sch := openapi.ResponseSchema(req.Route.Operation, status); sch != nil && openapi.View(sch) == openapi.View(b.Resource.Item) {
 		return s.answer(req, status, rec.Doc)
 	}
 	return s.stable(req)
@@ -716,32 +718,32 @@ func (s *Server) act(req *request, b *resources.Binding) (response, error) {
 // singleton reads or writes a tenant's one document. Before its first
 // write it reads as the schema's defaults with required members generated
 // from the tenant, the same every time.
-func (s *Server) singleton(req *request, b *resources.Binding) (response, error) {
+func (s *Server) singleton(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	status := openapi.SuccessStatus(req.route.Operation)
+	status := openapi.SuccessStatus(req.Route.Operation)
 	fresh := func() map[string]any {
 		doc := map[string]any{}
 		s.fill(b.Resource.Item, nil, doc, seeded(s.cfg.GenerationSeed, p.coll, p.tenant))
 		return doc
 	}
 	if b.Action == resources.Read {
-		rec, err := s.store.Get(req.ctx, p.coll, p.tenant, singletonID)
+		rec, err := s.store.Get(req.Ctx, p.coll, p.tenant, singletonID)
 		if errors.Is(err, store.ErrNotFound) {
 			raw, err := s.spec.Encode(b.Resource.Item, fresh())
 			if err != nil {
-				return response{}, err
+				return provider.Response{}, err
 			}
 			return s.answer(req, status, raw)
 		}
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
 		return s.answer(req, status, rec.Doc)
 	}
-	body, _ := req.body.(map[string]any)
+	body, _ := req.Body.(map[string]any)
 	d := s.draw()
 	var out []byte
-	err := s.store.Write(req.ctx, func(tx *store.Tx) error {
+	err := s.store.Write(req.Ctx, func(tx *store.Tx) error {
 		old := fresh()
 		creating := true
 		if rec, err := tx.Get(p.coll, p.tenant, singletonID); err == nil {
@@ -752,7 +754,7 @@ func (s *Server) singleton(req *request, b *resources.Binding) (response, error)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		doc, _ := mergePatch(old, body).(map[string]any)
+		doc, _ := provider.MergePatch(old, body).(map[string]any)
 		s.managed(b.Resource, doc, p, d, creating)
 		raw, err := s.checked(b.Resource.Item, doc)
 		if err != nil {
@@ -766,7 +768,7 @@ func (s *Server) singleton(req *request, b *resources.Binding) (response, error)
 		return tx.Put(p.coll, p.tenant, singletonID, store.Meta{}, raw)
 	})
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	return s.answer(req, status, out)
 }
@@ -774,17 +776,17 @@ func (s *Server) singleton(req *request, b *resources.Binding) (response, error)
 // stable answers an operation no rule derives state for with a value
 // generated from its schema, the same for the same request: seeded by the
 // operation, the tenant, the path, the query and the body.
-func (s *Server) stable(req *request) (response, error) {
-	status := openapi.SuccessStatus(req.route.Operation)
-	sch := openapi.ResponseSchema(req.route.Operation, status)
+func (s *Server) stable(req *provider.Request) (provider.Response, error) {
+	status := openapi.SuccessStatus(req.Route.Operation)
+	sch := openapi.ResponseSchema(req.Route.Operation, status)
 	if sch == nil {
 		return s.example(req, status, "", false)
 	}
-	if v, ok := s.spec.Example(req.route.Operation, status, ""); ok {
-		return response{status: status, body: v}, nil
+	if v, ok := s.spec.Example(req.Route.Operation, status, ""); ok {
+		return provider.Response{Status: status, Body: v}, nil
 	}
-	rng := seeded(s.cfg.GenerationSeed, req.route.Key, req.tenant, req.http.URL.Path, req.http.URL.RawQuery, string(req.raw))
-	return response{status: status, body: openapi.Generate(sch, rng)}, nil
+	rng := seeded(s.cfg.GenerationSeed, req.Route.Key, req.Tenant, req.HTTP.URL.Path, req.HTTP.URL.RawQuery, string(req.Raw))
+	return provider.Response{Status: status, Body: openapi.Generate(sch, rng)}, nil
 }
 
 // seeded is a random source drawn from a seed and some words: the same
@@ -797,4 +799,19 @@ func seeded(seed uint64, words ...string) *rand.Rand {
 	}
 	v := h.Sum64() ^ seed
 	return rand.New(rand.NewPCG(v, v>>1|1))
+}
+
+// Store is the server's store, for its provider's behaviour.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Log is the server's log.
+func (s *Server) Log() *slog.Logger { return s.log }
+
+// Filter is the engine's list filter for the resource the request's list
+// operation is bound to (filterOf); nil when it filters nothing.
+func (s *Server) Filter(req *provider.Request) (func([]byte) bool, error) {
+	if b := s.model.Binding(req.Route.Key); b != nil && b.Resource != nil {
+		return filterOf(req, b.Resource)
+	}
+	return nil, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
@@ -46,14 +47,14 @@ func (s *Server) indexKey(tx *store.Tx, r *resources.Resource, p place, id strin
 	if err != nil {
 		return err
 	}
-	_, err = tx.Create(s.credentialsCollection(), globalTenant, keyHash(key), entry)
+	_, err = tx.Create(s.credentialsCollection(), provider.GlobalTenant, keyHash(key), entry)
 	return err
 }
 
 // unindexKey forgets a deleted record's key.
 func (s *Server) unindexKey(tx *store.Tx, r *resources.Resource, doc []byte) error {
 	if key := credentialOf(r, doc); r.Credential != "" && key != "" {
-		if err := tx.Delete(s.credentialsCollection(), globalTenant, keyHash(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := tx.Delete(s.credentialsCollection(), provider.GlobalTenant, keyHash(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}
@@ -70,14 +71,14 @@ func credentialOf(r *resources.Resource, doc []byte) string {
 // storedKey authenticates a key created through the API. Its record's
 // restricted and permissions members restrict it, as a fixture key's
 // permissions do; an expiry_date or expires_at in the past ends it.
-func (s *Server) storedKey(ctx context.Context, key string) (principal, bool) {
+func (s *Server) storedKey(ctx context.Context, key string) (provider.Principal, bool) {
 	if key == "" || !s.hasCredentials() {
-		return principal{}, false
+		return provider.Principal{}, false
 	}
-	var who principal
+	var who provider.Principal
 	found := false
 	err := s.store.View(ctx, func(tx *store.Tx) error {
-		idx, err := tx.Get(s.credentialsCollection(), globalTenant, keyHash(key))
+		idx, err := tx.Get(s.credentialsCollection(), provider.GlobalTenant, keyHash(key))
 		if err != nil {
 			return err
 		}
@@ -99,13 +100,13 @@ func (s *Server) storedKey(ctx context.Context, key string) (principal, bool) {
 			return err
 		}
 		for _, at := range []*string{k.ExpiryDate, k.ExpiresAt} {
-			if t, err := time.Parse(time.RFC3339Nano, deref(at)); err == nil && !t.After(s.now()) {
+			if t, err := time.Parse(time.RFC3339Nano, deref(at)); err == nil && !t.After(s.Now()) {
 				return nil
 			}
 		}
-		who, found = principal{tenant: e.Tenant}, true
+		who, found = provider.Principal{Tenant: e.Tenant}, true
 		if k.Restricted {
-			who.permissions = append([]string{}, k.Permissions...)
+			who.Permissions = append([]string{}, k.Permissions...)
 		}
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -20,39 +21,39 @@ import (
 // filter it.
 var pagination = []string{"after", "before", "page", "limit", "offset", "order", "sort", "sort_by", "order_by", "cursor"}
 
-func (s *Server) list(req *request, b *resources.Binding) (response, error) {
-	pp, err := parsePage(req)
+func (s *Server) list(req *provider.Request, b *resources.Binding) (provider.Response, error) {
+	pp, err := provider.ParsePage(req)
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	if env := openapi.View(openapi.ResponseSchema(req.route.Operation, openapi.SuccessStatus(req.route.Operation))); env != nil {
+	if env := openapi.View(openapi.ResponseSchema(req.Route.Operation, openapi.SuccessStatus(req.Route.Operation))); env != nil {
 		for _, k := range []string{"count", "total", "total_count", "total_pages"} {
-			if env.Properties[k] != nil && (k != "total_pages" || pp.page > 0) {
-				pp.count = true
+			if env.Properties[k] != nil && (k != "total_pages" || pp.Page > 0) {
+				pp.Count = true
 			}
 		}
 	}
 	match, err := filterOf(req, b.Resource)
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	p := s.placeOf(req, b)
 	var page store.Page
-	err = s.store.View(req.ctx, func(tx *store.Tx) error {
+	err = s.store.View(req.Ctx, func(tx *store.Tx) error {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
 		}
 		var err error
-		page, err = tx.List(p.coll, p.tenant, pp.query(match))
+		page, err = tx.List(p.coll, p.tenant, pp.Query(match))
 		return err
 	})
 	if errors.Is(err, store.ErrCursor) {
-		return response{}, errBadCursor
+		return provider.Response{}, provider.ErrBadCursor
 	}
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
-	return s.envelope(req, pp, page, true)
+	return s.Envelope(req, pp, page, true)
 }
 
 // condition is one filter a list's query asks for.
@@ -70,10 +71,10 @@ type condition struct {
 // bound it, and start_<x>_date/end_<x>_date bound <x>_date or <x>_at, as
 // Diga names its date ranges. Parameters that name nothing are let be.
 // Nil when nothing filters, so that a total comes from the store's counts.
-func filterOf(req *request, r *resources.Resource) (func([]byte) bool, error) {
+func filterOf(req *provider.Request, r *resources.Resource) (func([]byte) bool, error) {
 	members := resources.Members(r.Item)
 	declared := func(m string) bool { return members[m] != nil }
-	q := req.http.URL.Query()
+	q := req.HTTP.URL.Query()
 	var conds []condition
 	for _, name := range sortedQuery(q) {
 		if slices.Contains(pagination, name) {
@@ -107,7 +108,7 @@ func filterOf(req *request, r *resources.Resource) (func([]byte) bool, error) {
 		}
 		at, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return nil, invalid(agentmock.Violation{In: agentmock.InQuery, Path: []string{name}, Kind: agentmock.KindDateTime,
+			return nil, provider.Invalid(agentmock.Violation{In: agentmock.InQuery, Path: []string{name}, Kind: agentmock.KindDateTime,
 				Message: "Input should be a valid datetime with a timezone"})
 		}
 		conds = append(conds, condition{member: member, op: op, at: at})

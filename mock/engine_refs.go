@@ -3,11 +3,12 @@ package mock
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
@@ -17,56 +18,85 @@ import (
 // resource's record (resources.Model.Target) names one the tenant has.
 // Values are read from doc, the record after the change, since a merge
 // may differ from the body.
-func (s *Server) references(tx *store.Tx, req *request, doc, body map[string]any) error {
-	vs, err := s.referenceViolations(tx, req.tenant, doc, body)
+func (s *Server) references(tx *store.Tx, req *provider.Request, doc, body map[string]any) error {
+	vs, err := s.References(tx, req.Tenant, doc, body)
 	if err != nil {
 		return err
 	}
 	if len(vs) > 0 {
-		return invalid(vs...)
+		return provider.Invalid(vs...)
 	}
 	return nil
 }
 
-// referenceViolations is references' check for a tenant, for behaviours
-// that report what they find together with violations of their own.
-func (s *Server) referenceViolations(tx *store.Tx, tenant string, doc, body map[string]any) ([]agentmock.Violation, error) {
-	var vs []agentmock.Violation
-	for _, k := range slices.Sorted(maps.Keys(body)) {
-		if err := s.refWalk(tx, tenant, []string{k}, k, doc[k], doc, &vs); err != nil {
+// References is references' check for a tenant, for behaviours that
+// report what it finds together with violations of their own. It runs on
+// every agent PATCH, so it walks with one path stack, skips strings whose
+// member name names no reference, and sorts only what it reports.
+func (s *Server) References(tx *store.Tx, tenant string, doc, body map[string]any) ([]agentmock.Violation, error) {
+	w := refWalker{s: s, tx: tx, tenant: tenant, path: make([]string, 0, 8)}
+	for k := range body {
+		if err := w.walk(k, doc[k], doc); err != nil {
 			return nil, err
 		}
 	}
-	return vs, nil
+	slices.SortFunc(w.vs, func(a, b agentmock.Violation) int { return strings.Compare(a.Field(), b.Field()) })
+	return w.vs, nil
 }
 
-func (s *Server) refWalk(tx *store.Tx, tenant string, path []string, name string, v any, siblings map[string]any, vs *[]agentmock.Violation) error {
+// refWalker walks a record for references, keeping the path it stands at.
+type refWalker struct {
+	s      *Server
+	tx     *store.Tx
+	tenant string
+	path   []string
+	vs     []agentmock.Violation
+}
+
+// refLike reports whether a member name may name a reference at all.
+func refLike(name string) bool {
+	return strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "_ids")
+}
+
+func (w *refWalker) walk(name string, v any, siblings map[string]any) error {
+	w.path = append(w.path, name)
+	defer func() { w.path = w.path[:len(w.path)-1] }()
 	switch x := v.(type) {
 	case string:
-		return s.refCheck(tx, tenant, path, name, x, siblings, vs)
+		if refLike(name) {
+			return w.s.refCheck(w.tx, w.tenant, w.path, name, x, siblings, &w.vs)
+		}
 	case []any:
 		for i, item := range x {
-			p := append(slices.Clip(path), fmt.Sprint(i))
 			switch it := item.(type) {
 			case string:
-				if err := s.refCheck(tx, tenant, p, name, it, siblings, vs); err != nil {
+				if !refLike(name) {
+					continue
+				}
+				w.path = append(w.path, strconv.Itoa(i))
+				err := w.s.refCheck(w.tx, w.tenant, w.path, name, it, siblings, &w.vs)
+				w.path = w.path[:len(w.path)-1]
+				if err != nil {
 					return err
 				}
 			case map[string]any:
-				if err := s.refObject(tx, tenant, p, it, vs); err != nil {
+				w.path = append(w.path, strconv.Itoa(i))
+				err := w.object(it)
+				w.path = w.path[:len(w.path)-1]
+				if err != nil {
 					return err
 				}
 			}
 		}
 	case map[string]any:
-		return s.refObject(tx, tenant, path, x, vs)
+		return w.object(x)
 	}
 	return nil
 }
 
-func (s *Server) refObject(tx *store.Tx, tenant string, path []string, obj map[string]any, vs *[]agentmock.Violation) error {
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		if err := s.refWalk(tx, tenant, append(slices.Clip(path), k), k, obj[k], obj, vs); err != nil {
+func (w *refWalker) object(obj map[string]any) error {
+	for k, v := range obj {
+		if err := w.walk(k, v, obj); err != nil {
 			return err
 		}
 	}
@@ -83,7 +113,7 @@ func (s *Server) refCheck(tx *store.Tx, tenant string, path []string, name, id s
 	}
 	switch {
 	case t.Shared:
-		tenant = globalTenant
+		tenant = provider.GlobalTenant
 	case t.Parent != nil:
 		parent, ok := siblings[t.Parent.Name+"_id"].(string)
 		if !ok {
@@ -93,7 +123,7 @@ func (s *Server) refCheck(tx *store.Tx, tenant string, path []string, name, id s
 	}
 	_, err := tx.Get(s.collection(t), tenant, id)
 	if errors.Is(err, store.ErrNotFound) {
-		*vs = append(*vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindValue,
+		*vs = append(*vs, agentmock.Violation{In: agentmock.InBody, Path: slices.Clone(path), Kind: agentmock.KindValue,
 			Message: fmt.Sprintf("Value error, %s %s does not exist", words(t), id)})
 		return nil
 	}

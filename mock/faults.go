@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 )
 
@@ -97,7 +98,7 @@ type firing struct {
 	rule  string
 	delay time.Duration
 	fault string
-	err   *apiError
+	err   *provider.Error
 }
 
 // fire finds the first rule that matches and fires for this request.
@@ -127,7 +128,7 @@ func (f *faults) fire(r *http.Request, route *openapi.Route) *firing {
 			status = http.StatusTooManyRequests
 		}
 		if status != 0 {
-			fi.err = &apiError{Status: status, Message: fmt.Sprintf("Injected by agentmock fault rule %s", ru.ID)}
+			fi.err = &provider.Error{Status: status, Message: fmt.Sprintf("Injected by agentmock fault rule %s", ru.ID)}
 			if ru.RetryAfterSeconds != nil {
 				fi.err.Header = http.Header{}
 				fi.err.Header.Set("Retry-After", strconv.Itoa(*ru.RetryAfterSeconds))

@@ -33,6 +33,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -197,7 +198,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	app := openTestApp(f)
 	diga, itl := fzClients(app)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := decodeJSON(data)
+		v, err := provider.DecodeJSON(data)
 		wellFormed := json.Valid(data) && utf8.Valid(data)
 		if (err == nil) != wellFormed {
 			t.Fatalf("decodeJSON(%q): err %v, but json.Valid && utf8.Valid = %v", data, err, wellFormed)
@@ -207,7 +208,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			if err != nil {
 				t.Fatalf("re-encoding %q: %v", data, err)
 			}
-			w, err := decodeJSON(again)
+			w, err := provider.DecodeJSON(again)
 			if err != nil || !reflect.DeepEqual(v, w) {
 				t.Fatalf("%q decodes to %#v, its re-encoding %s to %#v (%v)", data, v, again, w, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,11 +34,11 @@ var rfc7396 = []struct{ target, patch, want string }{
 func TestMergePatchRFC7396(t *testing.T) {
 	for _, tc := range rfc7396 {
 		t.Run(tc.target+"+"+tc.patch, func(t *testing.T) {
-			target, err := decodeJSON([]byte(tc.target))
+			target, err := provider.DecodeJSON([]byte(tc.target))
 			require.NoError(t, err)
-			patch, err := decodeJSON([]byte(tc.patch))
+			patch, err := provider.DecodeJSON([]byte(tc.patch))
 			require.NoError(t, err)
-			got, err := json.Marshal(mergePatch(target, patch))
+			got, err := json.Marshal(provider.MergePatch(target, patch))
 			require.NoError(t, err)
 			assert.JSONEq(t, tc.want, string(got))
 		})
@@ -46,7 +47,7 @@ func TestMergePatchRFC7396(t *testing.T) {
 
 func TestMergePatchDoesNotShareThePatch(t *testing.T) {
 	patch := map[string]any{"a": map[string]any{"b": []any{"x"}}}
-	doc := mergePatch(map[string]any{}, patch).(map[string]any)
+	doc := provider.MergePatch(map[string]any{}, patch).(map[string]any)
 	doc["a"].(map[string]any)["b"].([]any)[0] = "changed"
 	doc["a"].(map[string]any)["new"] = 1
 	assert.Equal(t, map[string]any{"a": map[string]any{"b": []any{"x"}}}, patch)
@@ -61,8 +62,8 @@ func FuzzMergePatch(f *testing.F) {
 	}
 	f.Add([]byte(`{"metadata":{"a":1,"b":{"c":[1,2]}},"n":1.5e3}`), []byte(`{"metadata":{"b":{"c":null},"d":true},"n":12345678901234567890}`))
 	f.Fuzz(func(t *testing.T, target, patch []byte) {
-		tv, err1 := decodeJSON(target)
-		pv, err2 := decodeJSON(patch)
+		tv, err1 := provider.DecodeJSON(target)
+		pv, err2 := provider.DecodeJSON(patch)
 		_, tObj := tv.(map[string]any)
 		_, pObj := pv.(map[string]any)
 		if err1 != nil || err2 != nil || !tObj || !pObj {
@@ -72,7 +73,7 @@ func FuzzMergePatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := json.Marshal(mergePatch(tv, pv))
+		got, err := json.Marshal(provider.MergePatch(tv, pv))
 		if err != nil {
 			t.Fatalf("encode: %v", err)
 		}

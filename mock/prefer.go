@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -60,13 +61,13 @@ func (p *preference) apply(k, v string) bool {
 // preferred answers as the caller asked: an error status gets the
 // provider's error body, any other status the documented example (or a
 // named one) or a value generated from the schema.
-func (s *Server) preferred(req *request, p preference) (response, error) {
+func (s *Server) preferred(req *provider.Request, p preference) (provider.Response, error) {
 	status := p.code
 	if status == 0 {
-		status = openapi.SuccessStatus(req.route.Operation)
+		status = openapi.SuccessStatus(req.Route.Operation)
 	}
 	if status >= 400 {
-		return response{}, &apiError{Status: status, Message: "Forced by Prefer: code=" + strconv.Itoa(status), forced: true}
+		return provider.Response{}, &provider.Error{Status: status, Message: "Forced by Prefer: code=" + strconv.Itoa(status), Forced: true}
 	}
 	return s.example(req, status, p.example, p.dynamic)
 }
@@ -74,23 +75,23 @@ func (s *Server) preferred(req *request, p preference) (response, error) {
 // example answers an operation with its documented example, or a value
 // generated from its schema: how agentmock serves operations it has no
 // stateful behaviour for, and Prism's example/dynamic preferences.
-func (s *Server) example(req *request, status int, name string, dynamic bool) (response, error) {
-	sch := openapi.ResponseSchema(req.route.Operation, status)
+func (s *Server) example(req *provider.Request, status int, name string, dynamic bool) (provider.Response, error) {
+	sch := openapi.ResponseSchema(req.Route.Operation, status)
 	if sch == nil {
-		if req.route.Operation.Responses.Status(status) == nil {
-			return response{}, &apiError{Status: http.StatusNotFound, Code: "", Message: "The operation declares no response with status " + strconv.Itoa(status), forced: true}
+		if req.Route.Operation.Responses.Status(status) == nil {
+			return provider.Response{}, &provider.Error{Status: http.StatusNotFound, Code: "", Message: "The operation declares no response with status " + strconv.Itoa(status), Forced: true}
 		}
-		return response{status: status}, nil // declared without a body, like a 204
+		return provider.Response{Status: status}, nil // declared without a body, like a 204
 	}
 	if !dynamic {
-		if v, ok := s.spec.Example(req.route.Operation, status, name); ok {
-			return response{status: status, body: v}, nil
+		if v, ok := s.spec.Example(req.Route.Operation, status, name); ok {
+			return provider.Response{Status: status, Body: v}, nil
 		}
 		if name != "" {
-			return response{}, &apiError{Status: http.StatusNotFound, Message: "The operation has no example named " + strconv.Quote(name), forced: true}
+			return provider.Response{}, &provider.Error{Status: http.StatusNotFound, Message: "The operation has no example named " + strconv.Quote(name), Forced: true}
 		}
 	}
-	return response{status: status, body: s.gen.generate(sch)}, nil
+	return provider.Response{Status: status, Body: s.gen.generate(sch)}, nil
 }
 
 // lockedRand is a seeded source shared by concurrent requests.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -38,5 +39,5 @@ func (s *Server) echoError(err error, c echo.Context) {
 		status = he.Code
 	}
 	s.log.Error("request failed outside the pipeline", "err", err)
-	_ = s.send(c, nil, status, s.errorBody(fail(status, fmt.Sprint(http.StatusText(status)))), true)
+	_ = s.send(c, nil, status, s.errorBody(provider.Fail(status, fmt.Sprint(http.StatusText(status)))), true)
 }

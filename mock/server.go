@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +19,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/mock/diga"
+	"github.com/agentmock/agentmock/mock/itellico"
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -68,12 +69,12 @@ type Config struct {
 // Server serves one provider on one document. It is an http.Handler.
 type Server struct {
 	spec     *openapi.Spec
-	prov     provider
+	prov     provider.Provider
 	store    *store.Store
 	cfg      Config
 	log      *slog.Logger
 	echo     *echo.Echo
-	handlers map[string]handlerFunc
+	handlers map[string]provider.Handler
 	// model is the document's resources, as the rules derive them.
 	model *resources.Model
 	// behaviours holds the keys of the operations the provider answers
@@ -95,44 +96,17 @@ type Server struct {
 	violationsFit sync.Map // *openapi3.Schema → bool
 }
 
-// request is what a handler gets: a routed, authenticated, validated call.
-type request struct {
-	ctx    context.Context
-	http   *http.Request
-	route  *openapi.Route
-	tenant string
-	// body is the decoded JSON body (json.Number for numbers), or nil.
-	body any
-	// raw is the body as sent.
-	raw []byte
-}
-
-// response is what a handler answers. body is encoded with the schema the
-// operation declares for status; a json.RawMessage is sent as is.
-type response struct {
-	status int
-	body   any
-	// checked is the schema the body was validated against as it was made
-	// (an agent merged and checked in resource.finish, then encoded). When
-	// it is the schema the operation declares for status, the answer is
-	// not decoded and validated a second time: that was a quarter of a
-	// PATCH (BenchmarkPatchHandler with and without response validation).
-	checked *openapi3.Schema
-}
-
-type handlerFunc func(req *request) (response, error)
-
 // NewDiga returns the Diga server.
 func NewDiga(ctx context.Context, spec *openapi.Spec, st *store.Store, fx *fixtures.Diga, cfg Config) (*Server, error) {
-	return newServer(ctx, spec, st, &diga{fx: fx, keys: keyring(fx.Projects)}, cfg)
+	return newServer(ctx, spec, st, diga.New(fx), cfg)
 }
 
 // NewItellico returns the itellico server.
 func NewItellico(ctx context.Context, spec *openapi.Spec, st *store.Store, fx *fixtures.Itellico, cfg Config) (*Server, error) {
-	return newServer(ctx, spec, st, newItellico(fx), cfg)
+	return newServer(ctx, spec, st, itellico.New(fx), cfg)
 }
 
-func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provider, cfg Config) (*Server, error) {
+func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provider.Provider, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -264,11 +238,9 @@ func newUUID() string {
 
 // now is the server's clock in UTC, at the microsecond precision the vendors'
 // Python backends store.
-func (s *Server) now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
+func (s *Server) Now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
 
-func (s *Server) newID() string { return s.cfg.IDs.New() }
-
-func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999Z07:00") }
+func (s *Server) NewID() string { return s.cfg.IDs.New() }
 
 // handle is the whole pipeline for a documented API call.
 func (s *Server) handle(c echo.Context) error {
@@ -288,7 +260,7 @@ func (s *Server) handle(c echo.Context) error {
 				return breakConnection(c.Response().Writer, fi.fault)
 			}
 			if fi.err != nil {
-				fi.err.forced = true
+				fi.err.Forced = true
 				return s.writeError(c, route, fi.err)
 			}
 		}
@@ -309,35 +281,35 @@ func (s *Server) handle(c echo.Context) error {
 	return s.write(c, route, res)
 }
 
-func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) {
+func (s *Server) serve(r *http.Request, route *openapi.Route) (provider.Response, error) {
 	ctx := r.Context()
 	who, ok := s.prov.Authenticate(r)
 	if !ok {
 		if who, ok = s.storedKey(ctx, s.prov.Credential(r)); !ok {
-			return response{}, fail(http.StatusUnauthorized, "Invalid or missing API key")
+			return provider.Response{}, provider.Fail(http.StatusUnauthorized, "Invalid or missing API key")
 		}
 	}
 	tenant, err := s.prov.Scope(who, route)
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	raw, body, err := s.readBody(r, route)
 	var missing []agentmock.Violation
-	if e, ok := asAPIError(err); ok && e.missingBody {
+	if e, ok := provider.AsError(err); ok && e.MissingBody {
 		// A missing body is reported with the parameters' violations, as
 		// FastAPI validates them together; a malformed one stands alone.
 		missing, err = e.Violations, nil
 	}
 	if err != nil {
-		return response{}, err
+		return provider.Response{}, err
 	}
 	if s.prov.EmptyQueryIsNull() {
 		r = withoutEmptyQuery(r)
 	}
 	if vs := append(s.validate(r, route, body), missing...); len(vs) > 0 {
-		return response{}, invalid(vs...)
+		return provider.Response{}, provider.Invalid(vs...)
 	}
-	req := &request{ctx: ctx, http: r, route: route, tenant: tenant, body: body, raw: raw}
+	req := &provider.Request{Ctx: ctx, HTTP: r, Route: route, Tenant: tenant, Body: body, Raw: raw}
 	if pref, ok := preferOf(r); ok {
 		// Prism's Prefer: an answer chosen by the caller, never a change of
 		// state.
@@ -353,14 +325,14 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (response, error) 
 // readBody enforces the size limit and content type, and decodes JSON once.
 func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, error) {
 	if r.ContentLength > MaxBodyBytes {
-		return nil, nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+		return nil, nil, provider.Fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, nil, fail(http.StatusBadRequest, "Could not read the request body")
+		return nil, nil, provider.Fail(http.StatusBadRequest, "Could not read the request body")
 	}
 	if len(data) > MaxBodyBytes {
-		return nil, nil, fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+		return nil, nil, provider.Fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
 	}
 	rb := route.Operation.RequestBody
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -374,9 +346,9 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, nil, fail(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return nil, nil, provider.Fail(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 	}
-	v, err := decodeJSON(data)
+	v, err := provider.DecodeJSON(data)
 	if err != nil {
 		return nil, nil, s.prov.Malformed(err)
 	}
@@ -387,51 +359,10 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 }
 
 // missingBody is FastAPI's error for a required body that is absent.
-func missingBody() *apiError {
-	e := invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
-	e.missingBody = true
+func missingBody() *provider.Error {
+	e := provider.Invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+	e.MissingBody = true
 	return e
-}
-
-// decodeJSON decodes exactly one JSON value, keeping numbers exact. Bytes
-// that are not UTF-8 make the body malformed, as they do for Python's json
-// (FastAPI): Go's decoder would silently store U+FFFD instead.
-func decodeJSON(data []byte) (any, error) {
-	if !utf8.Valid(data) {
-		return nil, notUTF8(data)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
-	}
-	return v, nil
-}
-
-// utf8Error is a body that is not UTF-8. It unwraps to a json.SyntaxError
-// at the first bad byte, so that providers report it as any malformed body.
-type utf8Error struct{ syntax *json.SyntaxError }
-
-func (e *utf8Error) Error() string {
-	return fmt.Sprintf("invalid UTF-8 at byte offset %d", e.syntax.Offset)
-}
-
-func (e *utf8Error) Unwrap() error { return e.syntax }
-
-func notUTF8(data []byte) error {
-	off := 0
-	for off < len(data) {
-		r, n := utf8.DecodeRune(data[off:])
-		if r == utf8.RuneError && n == 1 {
-			break
-		}
-		off += n
-	}
-	return &utf8Error{&json.SyntaxError{Offset: int64(off)}}
 }
 
 // validate checks parameters with openapi3filter and the body with the
@@ -461,7 +392,7 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		// In a merge patch (RFC 7396) null removes a member, whatever the
 		// member's nullability: the merged result is what must conform, and
 		// it is validated before it is stored.
-		checked = mergePatch(nil, body)
+		checked = provider.MergePatch(nil, body)
 	}
 	for _, v := range s.spec.Check(agentmock.InBody, sch, checked, true) {
 		if v.Kind == agentmock.KindExtraForbidden {
@@ -474,26 +405,26 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 
 // write encodes a handler's answer with the operation's response schema and
 // checks it before it leaves.
-func (s *Server) write(c echo.Context, route *openapi.Route, res response) error {
+func (s *Server) write(c echo.Context, route *openapi.Route, res provider.Response) error {
 	var data []byte
-	sch := openapi.ResponseSchema(route.Operation, res.status)
-	if res.body != nil {
+	sch := openapi.ResponseSchema(route.Operation, res.Status)
+	if res.Body != nil {
 		var err error
-		if data, err = s.spec.Encode(sch, res.body); err != nil {
+		if data, err = s.spec.Encode(sch, res.Body); err != nil {
 			return s.writeError(c, route, fmt.Errorf("encode response: %w", err))
 		}
 	}
-	if res.checked != nil && res.checked == sch {
-		return s.raw(c, res.status, data)
+	if res.Checked != nil && res.Checked == sch {
+		return s.raw(c, res.Status, data)
 	}
-	if err := s.checkResponse(c.Request(), route, res.status, data); err != nil {
-		s.log.Error("response does not conform to the document", "operation", route.Key, "status", res.status, "err", err)
-		return s.send(c, route, http.StatusInternalServerError, s.errorBody(&apiError{
+	if err := s.checkResponse(c.Request(), route, res.Status, data); err != nil {
+		s.log.Error("response does not conform to the document", "operation", route.Key, "status", res.Status, "err", err)
+		return s.send(c, route, http.StatusInternalServerError, s.errorBody(&provider.Error{
 			Status:  http.StatusInternalServerError,
 			Message: "agentmock bug: the response does not conform to the document: " + err.Error(),
 		}), false)
 	}
-	return s.raw(c, res.status, data)
+	return s.raw(c, res.Status, data)
 }
 
 func (s *Server) raw(c echo.Context, status int, data []byte) error {
@@ -523,12 +454,12 @@ func (s *Server) checkResponse(r *http.Request, route *openapi.Route, status int
 }
 
 // writeError sends err in the provider's shape. Anything that is not an
-// apiError is an agentmock fault: it is logged and answered with a 500.
+// provider.Error is an agentmock fault: it is logged and answered with a 500.
 func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) error {
-	e, ok := asAPIError(err)
+	e, ok := provider.AsError(err)
 	if !ok {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-		e = fail(http.StatusInternalServerError, "Error: Internal Server Error")
+		e = provider.Fail(http.StatusInternalServerError, "Error: Internal Server Error")
 		if errors.Is(err, store.ErrWrite) {
 			// A full disk or a read-only file: say so, so that whoever runs
 			// the container knows where to look. 500 is the status both
@@ -541,7 +472,7 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 		}
 	}
 	traceOf(c.Request()).violations = e.Violations
-	if e.forced && (route == nil || openapi.ResponseSchema(route.Operation, e.Status) == nil) {
+	if e.Forced && (route == nil || openapi.ResponseSchema(route.Operation, e.Status) == nil) {
 		// A status the caller asked for (Prefer, a fault) that the operation
 		// does not declare still gets the provider's error body.
 		route = nil
@@ -554,7 +485,7 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 	return s.send(c, route, e.Status, s.declaredErrorBody(route, e), true)
 }
 
-func (s *Server) errorBody(e *apiError) map[string]any { return s.prov.Render(e) }
+func (s *Server) errorBody(e *provider.Error) map[string]any { return s.prov.Render(e) }
 
 // declaredErrorBody renders e in the provider's shape for violations and,
 // when the operation declares another shape for that status, in the shape
@@ -562,7 +493,7 @@ func (s *Server) errorBody(e *apiError) map[string]any { return s.prov.Render(e)
 // the custom error body although FastAPI sends a detail list: a client
 // generated from the document expects the custom body, so it gets that, with
 // every violation named in the message.
-func (s *Server) declaredErrorBody(route *openapi.Route, e *apiError) map[string]any {
+func (s *Server) declaredErrorBody(route *openapi.Route, e *provider.Error) map[string]any {
 	body := s.errorBody(e)
 	if d, ok := s.prov.(*document); ok {
 		return d.fitError(s, route, e, body)
@@ -597,7 +528,7 @@ func (s *Server) conforms(sch *openapi3.Schema, body map[string]any) bool {
 	if err != nil {
 		return false
 	}
-	v, err := decodeJSON(data)
+	v, err := provider.DecodeJSON(data)
 	return err == nil && len(s.spec.Check(agentmock.InBody, sch, v, false)) == 0
 }
 
@@ -626,7 +557,7 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 		}
 		if cerr != nil {
 			s.log.Error("error response does not conform to the document", "status", status, "err", cerr)
-			return s.send(c, route, http.StatusInternalServerError, s.errorBody(&apiError{
+			return s.send(c, route, http.StatusInternalServerError, s.errorBody(&provider.Error{
 				Status:  http.StatusInternalServerError,
 				Message: "agentmock bug: the error response does not conform to the document: " + cerr.Error(),
 			}), false)
@@ -670,9 +601,9 @@ func (s *Server) noRoute(c echo.Context, err error) error {
 		}
 	}
 	if errors.Is(err, openapi.ErrMethodNotAllowed) {
-		return s.send(c, nil, http.StatusMethodNotAllowed, s.errorBody(fail(http.StatusMethodNotAllowed, "Method Not Allowed")), true)
+		return s.send(c, nil, http.StatusMethodNotAllowed, s.errorBody(provider.Fail(http.StatusMethodNotAllowed, "Method Not Allowed")), true)
 	}
-	return s.send(c, nil, http.StatusNotFound, s.errorBody(fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)
+	return s.send(c, nil, http.StatusNotFound, s.errorBody(provider.Fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)
 }
 
 // extraMember is the violation for a member the document does not declare,

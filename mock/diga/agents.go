@@ -1,4 +1,4 @@
-package mock
+package diga
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/store"
 )
@@ -36,54 +37,54 @@ func readRow(doc []byte) row {
 	return r
 }
 
-func agentNotFound(id string) *apiError {
-	return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s not found", id))
+func agentNotFound(id string) *provider.Error {
+	return provider.NotFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s not found", id))
 }
 
-func versionNotFound(agent, version string) *apiError {
-	return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Version %s of agent %s not found", version, agent))
+func versionNotFound(agent, version string) *provider.Error {
+	return provider.NotFound("AGENT_NOT_FOUND", fmt.Sprintf("Version %s of agent %s not found", version, agent))
 }
 
 // edit decodes a stored row, lets fn change it, and encodes it back in the
 // response schema's order.
-func (d *diga) edit(s *Server, doc []byte, fn func(map[string]any)) ([]byte, error) {
-	v, err := decodeJSON(doc)
+func (d *diga) edit(e provider.Engine, doc []byte, fn func(map[string]any)) ([]byte, error) {
+	v, err := provider.DecodeJSON(doc)
 	m, ok := v.(map[string]any)
 	if err != nil || !ok {
 		return nil, fmt.Errorf("stored agent row is not an object: %w", err)
 	}
 	fn(m)
-	return s.spec.Encode(d.agents.response, m)
+	return e.Spec().Encode(d.agents.Response, m)
 }
 
 // snapshot makes the launched version with the given id from the draft.
-func (d *diga) snapshot(s *Server, draft []byte, id string, number int, name any, named bool, now time.Time) ([]byte, error) {
-	return d.edit(s, draft, func(m map[string]any) {
+func (d *diga) snapshot(e provider.Engine, draft []byte, id string, number int, name any, named bool, now time.Time) ([]byte, error) {
+	return d.edit(e, draft, func(m map[string]any) {
 		m["version_id"] = id
 		m["version_number"] = number
 		m["is_draft"], m["is_published"] = false, false
-		m["version_created_at"], m["modified_at"] = timestamp(now), timestamp(now)
+		m["version_created_at"], m["modified_at"] = provider.Timestamp(now), provider.Timestamp(now)
 		if named {
 			m["version_name"] = name
 		}
 	})
 }
 
-func (d *diga) createAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		body, _ := req.body.(map[string]any)
-		draftOnly := queryBool(req.http.URL.Query(), "is_draft")
+func (d *diga) createAgent(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		body, _ := req.Body.(map[string]any)
+		draftOnly := provider.QueryBool(req.HTTP.URL.Query(), "is_draft")
 		// Drawn outside: the write function may run more than once.
-		ids, now := agentIDs{s.newID(), s.newID(), s.newID()}, s.now()
+		ids, now := agentIDs{e.NewID(), e.NewID(), e.NewID()}, e.Now()
 		var doc []byte
-		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
-			doc, err = d.insertAgent(tx, s, req.tenant, ids, body, now, draftOnly)
+		err := e.Store().Write(req.Ctx, func(tx *store.Tx) (err error) {
+			doc, err = d.insertAgent(tx, e, req.Tenant, ids, body, now, draftOnly)
 			return err
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(doc)}, nil
+		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(doc)}, nil
 	}
 }
 
@@ -93,20 +94,20 @@ type agentIDs struct{ agent, draft, v1 string }
 
 // insertAgent stores a new agent: its draft and, unless draftOnly, version
 // 1. It returns version 1, or the draft when there is no version.
-func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant string, ids agentIDs, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
+func (d *diga) insertAgent(tx *store.Tx, e provider.Engine, tenant string, ids agentIDs, body map[string]any, now time.Time, draftOnly bool) ([]byte, error) {
 	id := ids.agent
 	next := 2
 	if draftOnly {
 		next = 1
 	}
-	draft, err := d.agents.build(body, func(doc, body map[string]any) error {
-		ts := timestamp(now)
+	draft, err := d.agents.Build(body, func(doc, body map[string]any) error {
+		ts := provider.Timestamp(now)
 		doc["agent_id"] = id
 		doc["created_at"], doc["modified_at"], doc["version_created_at"] = ts, ts, ts
 		doc["version_id"] = ids.draft
 		doc["version_number"] = next
 		doc["is_draft"], doc["is_published"] = true, false
-		return d.resolve(tx, s, tenant, doc, body)
+		return d.resolve(tx, e, tenant, doc, body)
 	})
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant string, ids agentIDs,
 		return draft, nil
 	}
 	vid := ids.v1
-	v1, err := d.snapshot(s, draft, vid, 1, nil, false, now)
+	v1, err := d.snapshot(e, draft, vid, 1, nil, false, now)
 	if err != nil {
 		return nil, err
 	}
@@ -126,28 +127,28 @@ func (d *diga) insertAgent(tx *store.Tx, s *Server, tenant string, ids agentIDs,
 	return v1, err
 }
 
-func (d *diga) patchAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		patch, _ := req.body.(map[string]any)
+func (d *diga) patchAgent(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id := req.Route.PathParams[provider.PathParam(req.Route)]
+		patch, _ := req.Body.(map[string]any)
 		var rec store.Record
-		now := timestamp(s.now())
-		err := s.store.Write(req.ctx, func(tx *store.Tx) (err error) {
-			rec, err = tx.Update(collDigaAgents, req.tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
-				return d.agents.merge(stored, patch, func(doc, body map[string]any) error {
+		now := provider.Timestamp(e.Now())
+		err := e.Store().Write(req.Ctx, func(tx *store.Tx) (err error) {
+			rec, err = tx.Update(collDigaAgents, req.Tenant, id, func(stored []byte, _ *store.Meta) ([]byte, error) {
+				return d.agents.Merge(stored, patch, func(doc, body map[string]any) error {
 					doc["modified_at"] = now
-					return d.resolve(tx, s, req.tenant, doc, body)
+					return d.resolve(tx, e, req.Tenant, doc, body)
 				})
 			})
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
-			return response{}, agentNotFound(id)
+			return provider.Response{}, agentNotFound(id)
 		}
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(rec.Doc), checked: d.agents.response}, nil
+		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(rec.Doc), Checked: d.agents.Response}, nil
 	}
 }
 
@@ -174,18 +175,18 @@ func published(vs []store.Record) (store.Record, bool) {
 	return store.Record{}, false
 }
 
-func (d *diga) getAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		q := req.http.URL.Query()
-		versionID, wantPublished := q.Get("version_id"), queryBool(q, "is_published")
+func (d *diga) getAgent(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id := req.Route.PathParams[provider.PathParam(req.Route)]
+		q := req.HTTP.URL.Query()
+		versionID, wantPublished := q.Get("version_id"), provider.QueryBool(q, "is_published")
 		if versionID != "" && wantPublished {
-			return response{}, &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
+			return provider.Response{}, &provider.Error{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
 				Message: "Cannot specify both version_id and is_published parameters together"}
 		}
 		var doc []byte
-		err := s.store.View(req.ctx, func(tx *store.Tx) error {
-			draft, vs, err := versions(tx, req.tenant, id)
+		err := e.Store().View(req.Ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.Tenant, id)
 			if err != nil {
 				return err
 			}
@@ -193,7 +194,7 @@ func (d *diga) getAgent(s *Server) handlerFunc {
 			case wantPublished:
 				p, ok := published(vs)
 				if !ok {
-					return notFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s has no published version", id))
+					return provider.NotFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s has no published version", id))
 				}
 				doc = p.Doc
 			case versionID == "" || versionID == readRow(draft.Doc).VersionID:
@@ -211,21 +212,21 @@ func (d *diga) getAgent(s *Server) handlerFunc {
 			return nil
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return response{status: http.StatusOK, body: json.RawMessage(doc)}, nil
+		return provider.Response{Status: http.StatusOK, Body: json.RawMessage(doc)}, nil
 	}
 }
 
-func (d *diga) launchVersion(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		body, _ := req.body.(map[string]any)
+func (d *diga) launchVersion(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id := req.Route.PathParams[provider.PathParam(req.Route)]
+		body, _ := req.Body.(map[string]any)
 		name, named := body["version_name"]
 		var out []byte
-		now, vid := s.now(), s.newID()
-		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
-			draft, err := tx.Get(collDigaAgents, req.tenant, id)
+		now, vid := e.Now(), e.NewID()
+		err := e.Store().Write(req.Ctx, func(tx *store.Tx) error {
+			draft, err := tx.Get(collDigaAgents, req.Tenant, id)
 			if errors.Is(err, store.ErrNotFound) {
 				return agentNotFound(id)
 			}
@@ -234,46 +235,46 @@ func (d *diga) launchVersion(s *Server) handlerFunc {
 			}
 			r := readRow(draft.Doc)
 			if r.Mode == "path" && r.ConversationalPathID == nil {
-				return &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
+				return &provider.Error{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
 					Message: "Invalid version configuration: mode 'path' needs a conversational_path_id"}
 			}
-			if out, err = d.snapshot(s, draft.Doc, vid, r.VersionNumber, name, named, now); err != nil {
+			if out, err = d.snapshot(e, draft.Doc, vid, r.VersionNumber, name, named, now); err != nil {
 				return err
 			}
-			if _, err := tx.Create(collDigaVersions, versionsOf(req.tenant, id), vid, out); err != nil {
+			if _, err := tx.Create(collDigaVersions, versionsOf(req.Tenant, id), vid, out); err != nil {
 				return err
 			}
-			next, err := d.edit(s, draft.Doc, func(m map[string]any) { m["version_number"] = r.VersionNumber + 1 })
+			next, err := d.edit(e, draft.Doc, func(m map[string]any) { m["version_number"] = r.VersionNumber + 1 })
 			if err != nil {
 				return err
 			}
-			return tx.Put(collDigaAgents, req.tenant, id, draft.Meta, next)
+			return tx.Put(collDigaAgents, req.Tenant, id, draft.Meta, next)
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: json.RawMessage(out)}, nil
+		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(out)}, nil
 	}
 }
 
 // listVersions pages through an agent's rows: its launched versions in
 // launch order, then the draft, which is the newest.
-func (d *diga) listVersions(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		pp, err := parsePage(req)
+func (d *diga) listVersions(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id := req.Route.PathParams[provider.PathParam(req.Route)]
+		pp, err := provider.ParsePage(req)
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		q := req.http.URL.Query()
+		q := req.HTTP.URL.Query()
 		var rows []store.Record
-		err = s.store.View(req.ctx, func(tx *store.Tx) error {
-			draft, vs, err := versions(tx, req.tenant, id)
+		err = e.Store().View(req.Ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.Tenant, id)
 			rows = append(vs, draft)
 			return err
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
 		kept := rows[:0]
 		for _, r := range rows {
@@ -281,43 +282,33 @@ func (d *diga) listVersions(s *Server) handlerFunc {
 			if mode := q.Get("mode"); mode != "" && head.Mode != mode {
 				continue
 			}
-			if queryBool(q, "is_published") && !head.IsPublished {
+			if provider.QueryBool(q, "is_published") && !head.IsPublished {
 				continue
 			}
 			r.ID = head.VersionID
 			kept = append(kept, r)
 		}
-		page, err := paginate(kept, pp)
+		page, err := provider.Paginate(kept, pp)
 		if errors.Is(err, store.ErrCursor) {
-			return response{}, errBadCursor
+			return provider.Response{}, provider.ErrBadCursor
 		}
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return s.envelope(req, pp, page, false)
+		return e.Envelope(req, pp, page, false)
 	}
 }
 
-// deleted answers a successful delete with the document's status: 204, or
-// the seed era's 200 with FastAPI's serialised None.
-func deleted(route *openapi.Route) response {
-	status := openapi.SuccessStatus(route.Operation)
-	if status == http.StatusNoContent {
-		return response{status: status}
-	}
-	return response{status: status, body: json.RawMessage("null")}
-}
-
-func (d *diga) deleteVersion(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id, versionID := req.route.PathParams["agent_id"], req.route.PathParams[pathParam(req.route)]
-		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
-			draft, vs, err := versions(tx, req.tenant, id)
+func (d *diga) deleteVersion(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id, versionID := req.Route.PathParams["agent_id"], req.Route.PathParams[provider.PathParam(req.Route)]
+		err := e.Store().Write(req.Ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.Tenant, id)
 			if err != nil {
 				return err
 			}
 			if readRow(draft.Doc).VersionID == versionID {
-				return &apiError{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
+				return &provider.Error{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
 					Message: fmt.Sprintf("Cannot delete the draft %s of agent %s: it is in use", versionID, id)}
 			}
 			for _, v := range vs {
@@ -325,58 +316,58 @@ func (d *diga) deleteVersion(s *Server) handlerFunc {
 					continue
 				}
 				if readRow(v.Doc).IsPublished {
-					return &apiError{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
+					return &provider.Error{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
 						Message: fmt.Sprintf("Cannot delete published version %s of agent %s", versionID, id)}
 				}
-				return tx.Delete(collDigaVersions, versionsOf(req.tenant, id), versionID)
+				return tx.Delete(collDigaVersions, versionsOf(req.Tenant, id), versionID)
 			}
 			return versionNotFound(id, versionID)
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return deleted(req.route), nil
+		return provider.Deleted(req.Route), nil
 	}
 }
 
-func (d *diga) deleteAgent(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
-			_, vs, err := versions(tx, req.tenant, id)
+func (d *diga) deleteAgent(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id := req.Route.PathParams[provider.PathParam(req.Route)]
+		err := e.Store().Write(req.Ctx, func(tx *store.Tx) error {
+			_, vs, err := versions(tx, req.Tenant, id)
 			if err != nil {
 				return err
 			}
 			if _, ok := published(vs); ok {
-				return &apiError{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
+				return &provider.Error{Status: http.StatusConflict, Code: "PUBLISHED_AGENT_VERSION_DELETION",
 					Message: fmt.Sprintf("Cannot delete agent %s with published versions", id)}
 			}
-			if err := tx.DeleteTenant(collDigaVersions, versionsOf(req.tenant, id)); err != nil {
+			if err := tx.DeleteTenant(collDigaVersions, versionsOf(req.Tenant, id)); err != nil {
 				return err
 			}
-			return tx.Delete(collDigaAgents, req.tenant, id)
+			return tx.Delete(collDigaAgents, req.Tenant, id)
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return deleted(req.route), nil
+		return provider.Deleted(req.Route), nil
 	}
 }
 
 // publish makes one launched version the published one, or, with a null
 // version_id, unpublishes the agent. The draft cannot be published.
-func (d *diga) publish(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		id := req.route.PathParams[pathParam(req.route)]
-		body, _ := req.body.(map[string]any)
+func (d *diga) publish(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		id := req.Route.PathParams[provider.PathParam(req.Route)]
+		body, _ := req.Body.(map[string]any)
 		target, _ := body["version_id"].(string)
-		err := s.store.Write(req.ctx, func(tx *store.Tx) error {
-			draft, vs, err := versions(tx, req.tenant, id)
+		err := e.Store().Write(req.Ctx, func(tx *store.Tx) error {
+			draft, vs, err := versions(tx, req.Tenant, id)
 			if err != nil {
 				return err
 			}
 			if target != "" && readRow(draft.Doc).VersionID == target {
-				return &apiError{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
+				return &provider.Error{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
 					Message: "Invalid phone number configuration or version: the draft cannot be published; launch a version first"}
 			}
 			found := target == ""
@@ -391,46 +382,46 @@ func (d *diga) publish(s *Server) handlerFunc {
 				if readRow(v.Doc).IsPublished == want {
 					continue
 				}
-				doc, err := d.edit(s, v.Doc, func(m map[string]any) { m["is_published"] = want })
+				doc, err := d.edit(e, v.Doc, func(m map[string]any) { m["is_published"] = want })
 				if err != nil {
 					return err
 				}
-				if err := tx.Put(collDigaVersions, versionsOf(req.tenant, id), v.ID, v.Meta, doc); err != nil {
+				if err := tx.Put(collDigaVersions, versionsOf(req.Tenant, id), v.ID, v.Meta, doc); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
 		res := map[string]any{"agent_id": id, "published_version_id": nil, "outbound_phone_number_id": body["outbound_phone_number_id"], "inbound_phone_number_id": body["inbound_phone_number_id"]}
 		if target != "" {
 			res["published_version_id"] = target
 		}
-		return response{status: openapi.SuccessStatus(req.route.Operation), body: res}, nil
+		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: res}, nil
 	}
 }
 
 // listAgents lists drafts, or with is_published=true each agent's published
 // version, skipping agents that have none.
-func (d *diga) listAgents(s *Server) handlerFunc {
-	return func(req *request) (response, error) {
-		pp, err := parsePage(req)
+func (d *diga) listAgents(e provider.Engine) provider.Handler {
+	return func(req *provider.Request) (provider.Response, error) {
+		pp, err := provider.ParsePage(req)
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		q := req.http.URL.Query()
-		mode, wantPublished := q.Get("mode"), queryBool(q, "is_published")
+		q := req.HTTP.URL.Query()
+		mode, wantPublished := q.Get("mode"), provider.QueryBool(q, "is_published")
 		var page store.Page
-		err = s.store.View(req.ctx, func(tx *store.Tx) error {
+		err = e.Store().View(req.Ctx, func(tx *store.Tx) error {
 			// publishedDoc finds an agent's published version once per
 			// request: match needs it, and so does the page after.
 			shown := map[string][]byte{}
 			publishedDoc := func(agentID string) []byte {
 				doc, ok := shown[agentID]
 				if !ok {
-					vs, err := tx.List(collDigaVersions, versionsOf(req.tenant, agentID), store.Query{})
+					vs, err := tx.List(collDigaVersions, versionsOf(req.Tenant, agentID), store.Query{})
 					if err == nil {
 						p, _ := published(vs.Records)
 						doc = p.Doc
@@ -450,7 +441,7 @@ func (d *diga) listAgents(s *Server) handlerFunc {
 			case mode != "":
 				match = func(draft []byte) bool { return readRow(draft).Mode == mode }
 			}
-			if page, err = tx.List(collDigaAgents, req.tenant, pp.query(match)); err != nil {
+			if page, err = tx.List(collDigaAgents, req.Tenant, pp.Query(match)); err != nil {
 				return err
 			}
 			if wantPublished {
@@ -461,11 +452,11 @@ func (d *diga) listAgents(s *Server) handlerFunc {
 			return nil
 		})
 		if errors.Is(err, store.ErrCursor) {
-			return response{}, errBadCursor
+			return provider.Response{}, provider.ErrBadCursor
 		}
 		if err != nil {
-			return response{}, err
+			return provider.Response{}, err
 		}
-		return s.envelope(req, pp, page, false)
+		return e.Envelope(req, pp, page, false)
 	}
 }

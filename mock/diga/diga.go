@@ -1,4 +1,4 @@
-package mock
+package diga
 
 import (
 	"encoding/json"
@@ -8,21 +8,38 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
 )
 
+// Collections, one bbolt bucket each.
+const (
+	collDigaAgents    = "diga/agents"
+	collDigaVersions  = "diga/versions"
+	collDigaVoices    = "diga/voices"
+	collDigaKB        = "diga/knowledge_bases"
+	collDigaPaths     = "diga/paths"
+	collDigaIntegs    = "diga/integrations"
+	collDigaTools     = "diga/integration_tools"
+	collDigaCallTools = "diga/call_tools"
+)
+
+// New returns Diga's provider over its fixtures.
+func New(fx *fixtures.Diga) provider.Provider {
+	return &diga{fx: fx, keys: provider.Keyring(fx.Projects)}
+}
+
 // diga is Diga's API: bearer keys scoped to one project, FastAPI validation
 // errors, and {status, error_code, message} for everything else.
 type diga struct {
 	fx     *fixtures.Diga
-	keys   keyring
-	agents *resource
+	keys   provider.Keyring
+	agents *provider.Resource
 }
 
 func (d *diga) Name() string        { return "diga" }
@@ -33,22 +50,22 @@ func (d *diga) RedirectSlashes() bool { return true }
 
 func (d *diga) EmptyQueryIsNull() bool { return false }
 
-func (d *diga) Authenticate(r *http.Request) (principal, bool) {
-	return d.keys.lookup(d.Credential(r))
+func (d *diga) Authenticate(r *http.Request) (provider.Principal, bool) {
+	return d.keys.Lookup(d.Credential(r))
 }
 
 // Scope: a Diga key is its project, and no path names another. A restricted
 // key needs the operation's permission; Diga answers 403 with its quirky
 // INTERNAL_SERVER_ERROR code and a message naming the action.
-func (d *diga) Scope(p principal, route *openapi.Route) (string, error) {
+func (d *diga) Scope(p provider.Principal, route *openapi.Route) (string, error) {
 	need, ok := digaPermissions[route.Key]
 	if !ok {
 		need = derivedPermission(route)
 	}
-	if !p.allows(need.perm) {
-		return "", &apiError{Status: http.StatusForbidden, Message: need.message}
+	if !p.Allows(need.perm) {
+		return "", &provider.Error{Status: http.StatusForbidden, Message: need.message}
 	}
-	return p.tenant, nil
+	return p.Tenant, nil
 }
 
 type permission struct{ perm, message string }
@@ -119,17 +136,8 @@ func (d *diga) Credential(r *http.Request) string {
 
 // Missing is Diga's 404: NOT_FOUND unless the operation declares its own
 // code, and a message naming the record.
-func (d *diga) Missing(resource, id string) *apiError {
-	return notFound("NOT_FOUND", fmt.Sprintf("%s %s not found", capitalized(resource), id))
-}
-
-// capitalized names a resource in prose, first letter up: "Knowledge base".
-func capitalized(resource string) string {
-	w := strings.ReplaceAll(resource, "_", " ")
-	if w == "" {
-		return w
-	}
-	return strings.ToUpper(w[:1]) + w[1:]
+func (d *diga) Missing(resource, id string) *provider.Error {
+	return provider.NotFound("NOT_FOUND", fmt.Sprintf("%s %s not found", provider.Capitalized(resource), id))
 }
 
 var digaCodes = map[int]string{
@@ -148,7 +156,7 @@ var digaCodes = map[int]string{
 	503: "SERVICE_UNAVAILABLE",
 }
 
-func (d *diga) Render(e *apiError) map[string]any {
+func (d *diga) Render(e *provider.Error) map[string]any {
 	if len(e.Violations) > 0 {
 		detail := make([]any, len(e.Violations))
 		for i, v := range e.Violations {
@@ -168,13 +176,13 @@ func (d *diga) Render(e *apiError) map[string]any {
 
 // Malformed answers as FastAPI does: a 422 whose loc carries the offset of
 // the syntax error.
-func (d *diga) Malformed(err error) *apiError {
+func (d *diga) Malformed(err error) *provider.Error {
 	v := agentmock.Violation{In: agentmock.InBody, Path: []string{"0"}, Kind: agentmock.KindJSONInvalid, Message: "JSON decode error"}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		v.Path = []string{fmt.Sprint(se.Offset)}
 	}
-	return invalid(v)
+	return provider.Invalid(v)
 }
 
 const (
@@ -196,24 +204,24 @@ const (
 	digaCallTools    = "GET /v1/call-tool/"
 )
 
-func (d *diga) Handlers(s *Server) map[string]handlerFunc {
+func (d *diga) Handlers(e provider.Engine) map[string]provider.Handler {
 	// Voices, knowledge bases, paths, integrations, their tools and call
 	// tools are the engine's (engine.go): only agents behave as Diga's own.
-	h := map[string]handlerFunc{
-		digaList:       d.listAgents(s),
-		digaGet:        d.getAgent(s),
-		digaDelete:     d.deleteAgent(s),
-		digaVersions:   d.listVersions(s),
-		digaDelVersion: d.deleteVersion(s),
+	h := map[string]provider.Handler{
+		digaList:       d.listAgents(e),
+		digaGet:        d.getAgent(e),
+		digaDelete:     d.deleteAgent(e),
+		digaVersions:   d.listVersions(e),
+		digaDelVersion: d.deleteVersion(e),
 	}
-	if agents, err := newResource(s.spec, digaCreate, digaGet, http.StatusOK); err == nil {
+	if agents, err := provider.NewResource(e.Spec(), digaCreate, digaGet, http.StatusOK); err == nil {
 		d.agents = agents
-		h[digaCreate] = d.createAgent(s)
-		h[digaPatch] = d.patchAgent(s)
-		h[digaLaunch] = d.launchVersion(s)
-		h[digaPublish] = d.publish(s)
+		h[digaCreate] = d.createAgent(e)
+		h[digaPatch] = d.patchAgent(e)
+		h[digaLaunch] = d.launchVersion(e)
+		h[digaPublish] = d.publish(e)
 	} else {
-		s.log.Warn("agents are read-only: the document lacks what creating them needs", "err", err)
+		e.Log().Warn("agents are read-only: the document lacks what creating them needs", "err", err)
 	}
 	return h
 }
@@ -224,7 +232,7 @@ func (d *diga) Collections() []string {
 }
 
 // Seed loads the catalogue, the per-project references and the sample agents.
-func (d *diga) Seed(tx *store.Tx, s *Server) error {
+func (d *diga) Seed(tx *store.Tx, e provider.Engine) error {
 	put := func(coll, tenant string, items []json.RawMessage) error {
 		for _, raw := range items {
 			var head struct {
@@ -239,10 +247,10 @@ func (d *diga) Seed(tx *store.Tx, s *Server) error {
 		}
 		return nil
 	}
-	if err := put(collDigaVoices, globalTenant, d.fx.Voices); err != nil {
+	if err := put(collDigaVoices, provider.GlobalTenant, d.fx.Voices); err != nil {
 		return err
 	}
-	if err := put(collDigaCallTools, globalTenant, d.fx.CallTools); err != nil {
+	if err := put(collDigaCallTools, provider.GlobalTenant, d.fx.CallTools); err != nil {
 		return err
 	}
 	for _, group := range []struct {
@@ -259,11 +267,11 @@ func (d *diga) Seed(tx *store.Tx, s *Server) error {
 		return nil
 	}
 	for _, a := range d.fx.Agents {
-		body, created, err := fixtureAgent(s, d.agents, a)
+		body, created, err := d.agents.FixtureAgent(a)
 		if err != nil {
 			return err
 		}
-		if _, err := d.insertAgent(tx, s, a.Tenant, agentIDs{a.ID, s.newID(), s.newID()}, body, created, false); err != nil {
+		if _, err := d.insertAgent(tx, e, a.Tenant, agentIDs{a.ID, e.NewID(), e.NewID()}, body, created, false); err != nil {
 			return fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 	}
@@ -272,16 +280,16 @@ func (d *diga) Seed(tx *store.Tx, s *Server) error {
 
 // resolve turns the references a request names into what the response shows,
 // and rejects references to things the project does not have.
-func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[string]any) error {
+func (d *diga) resolve(tx *store.Tx, e provider.Engine, tenant string, doc, body map[string]any) error {
 	var vs []agentmock.Violation
 	bad := func(path []string, msg string) {
 		vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: path, Kind: agentmock.KindValue, Message: msg})
 	}
-	props := openapi.View(d.agents.response).Properties
+	props := openapi.View(d.agents.Response).Properties
 	if v, ok := body["voice_id"]; ok {
 		delete(doc, "voice_id")
 		id, _ := v.(string)
-		switch rec, err := tx.Get(collDigaVoices, globalTenant, id); {
+		switch rec, err := tx.Get(collDigaVoices, provider.GlobalTenant, id); {
 		case v == nil:
 			bad([]string{"voice_id"}, "Value error, an agent must have a voice: voice_id cannot be null")
 		case errors.Is(err, store.ErrNotFound):
@@ -289,7 +297,7 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 		case err != nil:
 			return err
 		case props["voice"] != nil:
-			voice, err := s.project(props["voice"].Value, rec.Doc)
+			voice, err := e.Project(props["voice"].Value, rec.Doc)
 			if err != nil {
 				return err
 			}
@@ -305,7 +313,7 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 	}
 	// What references name must exist: the engine's rule (engine_refs.go).
 	// What is left here is what the agent shows of them.
-	refs, err := s.referenceViolations(tx, tenant, doc, body)
+	refs, err := e.References(tx, tenant, doc, body)
 	if err != nil {
 		return err
 	}
@@ -330,7 +338,7 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 			if !ok {
 				continue // later documents embed typed call tools instead of references
 			}
-			if rec, err := tx.Get(collDigaCallTools, globalTenant, id); err == nil {
+			if rec, err := tx.Get(collDigaCallTools, provider.GlobalTenant, id); err == nil {
 				var tool struct {
 					Name string `json:"name"`
 				}
@@ -340,37 +348,7 @@ func (d *diga) resolve(tx *store.Tx, s *Server, tenant string, doc, body map[str
 		}
 	}
 	if len(vs) > 0 {
-		return invalid(vs...)
+		return provider.Invalid(vs...)
 	}
 	return nil
-}
-
-// fixtureAgent reads a fixture agent's body and creation time, checking the
-// body against the create request like any client's.
-func fixtureAgent(s *Server, rs *resource, a fixtures.Agent) (map[string]any, time.Time, error) {
-	v, err := decodeJSON(a.Body)
-	body, ok := v.(map[string]any)
-	if err != nil || !ok {
-		return nil, time.Time{}, fmt.Errorf("agent %s: body is not a JSON object", a.ID)
-	}
-	created, err := time.Parse(time.RFC3339, a.Created)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("agent %s: created: %w", a.ID, err)
-	}
-	if vs := s.spec.Check(agentmock.InBody, rs.create, body, true); len(vs) > 0 {
-		return nil, time.Time{}, fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
-	}
-	return body, created, nil
-}
-
-// pathParam names the operation's last path parameter, whatever the document
-// calls it ({id} or {voice_id}).
-func pathParam(route *openapi.Route) string {
-	path := route.Path
-	i := strings.LastIndex(path, "{")
-	j := strings.LastIndex(path, "}")
-	if i < 0 || j < i {
-		return ""
-	}
-	return path[i+1 : j]
 }

@@ -1,63 +1,65 @@
-package mock
+package provider
 
 import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// resource is the schema-driven part of a stateful resource: a stored
+// Resource is the schema-driven part of a stateful Resource: a stored
 // document always has the shape of the response schema. What a client may
 // write comes from the request schemas, defaults and required members from
 // the response schema (then the create schema), and the members the server
 // manages from the provider's hooks.
-type resource struct {
+type Resource struct {
 	spec     *openapi.Spec
-	response *openapi3.Schema // the stored and returned shape
-	create   *openapi3.Schema // request body of create: fallback defaults
-	// unions maps each member of the create body that holds one variant of
+	Response *openapi3.Schema // the stored and returned shape
+	Create   *openapi3.Schema // request body of create: fallback defaults
+	// Unions maps each member of the create body that holds one variant of
 	// a tagged union to the member that tells the variants apart
 	// (itellico's model, transcriber and voice: "provider").
-	unions map[string]string
+	Unions map[string]string
 }
 
-func newResource(spec *openapi.Spec, createKey, responseKey string, responseStatus int) (*resource, error) {
+func NewResource(spec *openapi.Spec, createKey, responseKey string, responseStatus int) (*Resource, error) {
 	cr := spec.Operation(createKey)
 	rs := spec.Operation(responseKey)
 	if cr == nil || rs == nil {
 		return nil, fmt.Errorf("the document lacks %q or %q", createKey, responseKey)
 	}
-	res := &resource{
+	res := &Resource{
 		spec:     spec,
-		response: openapi.ResponseSchema(rs.Operation, responseStatus),
-		create:   openapi.RequestSchema(cr.Operation),
+		Response: openapi.ResponseSchema(rs.Operation, responseStatus),
+		Create:   openapi.RequestSchema(cr.Operation),
 	}
-	if res.response == nil {
+	if res.Response == nil {
 		return nil, fmt.Errorf("%s declares no JSON response for %d", responseKey, responseStatus)
 	}
-	res.unions = map[string]string{}
-	if cv := openapi.View(res.create); cv != nil {
+	res.Unions = map[string]string{}
+	if cv := openapi.View(res.Create); cv != nil {
 		for name, p := range cv.Properties {
 			if tag, _ := openapi.Tag(p.Value); tag != "" {
-				res.unions[name] = tag
+				res.Unions[name] = tag
 			}
 		}
 	}
 	return res, nil
 }
 
-// hook sets the members the server manages. It gets the document being built
+// Hook sets the members the server manages. It gets the document being built
 // (or merged) and the request body, and reports violations of its own.
-type hook func(doc, body map[string]any) error
+type Hook func(doc, body map[string]any) error
 
-// build makes a new stored document from a create body.
-func (rs *resource) build(body map[string]any, manage hook) ([]byte, error) {
+// Build makes a new stored document from a create body.
+func (rs *Resource) Build(body map[string]any, manage Hook) ([]byte, error) {
 	doc := map[string]any{}
-	declared := openapi.View(rs.response).Properties
+	declared := openapi.View(rs.Response).Properties
 	for k, v := range body {
 		p, ok := declared[k]
 		if !ok {
@@ -73,11 +75,11 @@ func (rs *resource) build(body map[string]any, manage hook) ([]byte, error) {
 	return rs.finish(doc, body, manage)
 }
 
-// merge applies an RFC 7396 merge patch to a stored document. The patch was
+// Merge applies an RFC 7396 Merge patch to a stored document. The patch was
 // validated against the request schema; the result is completed and
 // validated against the response schema before it may be stored.
-func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]byte, error) {
-	v, err := decodeJSON(stored)
+func (rs *Resource) Merge(stored []byte, patch map[string]any, manage Hook) ([]byte, error) {
+	v, err := DecodeJSON(stored)
 	if err != nil {
 		return nil, fmt.Errorf("decode stored document: %w", err)
 	}
@@ -86,12 +88,12 @@ func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]b
 		return nil, errors.New("stored document is not an object")
 	}
 	patch = rs.replaceSwitchedVariants(old, patch)
-	doc, ok := mergePatch(old, patch).(map[string]any)
+	doc, ok := MergePatch(old, patch).(map[string]any)
 	if !ok {
 		return nil, errors.New("merged document is not an object")
 	}
 	if vs := rs.cleared(doc, patch); len(vs) > 0 {
-		return nil, invalid(vs...)
+		return nil, Invalid(vs...)
 	}
 	return rs.finish(doc, patch, manage)
 }
@@ -100,9 +102,9 @@ func (rs *resource) merge(stored []byte, patch map[string]any, manage hook) ([]b
 // tag (itellico's provider) changes is replaced whole instead of merged into the old variant:
 // every old key the patch does not set becomes null, which RFC 7396 deletes.
 // The caller's patch is not modified.
-func (rs *resource) replaceSwitchedVariants(old, patch map[string]any) map[string]any {
+func (rs *Resource) replaceSwitchedVariants(old, patch map[string]any) map[string]any {
 	out, copied := patch, false
-	for f, tag := range rs.unions {
+	for f, tag := range rs.Unions {
 		next, ok := patch[f].(map[string]any)
 		if !ok {
 			continue
@@ -132,8 +134,8 @@ func (rs *resource) replaceSwitchedVariants(old, patch map[string]any) map[strin
 
 // cleared reports members that a create request must give but the patch
 // set to null: an agent cannot lose what it could not be made without.
-func (rs *resource) cleared(doc, patch map[string]any) []agentmock.Violation {
-	create := openapi.View(rs.create)
+func (rs *Resource) cleared(doc, patch map[string]any) []agentmock.Violation {
+	create := openapi.View(rs.Create)
 	if create == nil {
 		return nil
 	}
@@ -142,7 +144,7 @@ func (rs *resource) cleared(doc, patch map[string]any) []agentmock.Violation {
 		if v, ok := patch[name]; !ok || v != nil {
 			continue
 		}
-		if _, shown := openapi.View(rs.response).Properties[name]; !shown {
+		if _, shown := openapi.View(rs.Response).Properties[name]; !shown {
 			continue // a request-only member (Diga's voice_id): its hook decides
 		}
 		if doc[name] == nil {
@@ -153,20 +155,38 @@ func (rs *resource) cleared(doc, patch map[string]any) []agentmock.Violation {
 	return vs
 }
 
-func (rs *resource) finish(doc, body map[string]any, manage hook) ([]byte, error) {
+func (rs *Resource) finish(doc, body map[string]any, manage Hook) ([]byte, error) {
 	if manage != nil {
 		if err := manage(doc, body); err != nil {
 			return nil, err
 		}
 	}
-	rs.spec.Complete(rs.response, rs.create, doc)
-	if vs := rs.spec.Check(agentmock.InBody, rs.response, doc, false); len(vs) > 0 {
-		return nil, invalid(vs...)
+	rs.spec.Complete(rs.Response, rs.Create, doc)
+	if vs := rs.spec.Check(agentmock.InBody, rs.Response, doc, false); len(vs) > 0 {
+		return nil, Invalid(vs...)
 	}
-	return rs.spec.Encode(rs.response, doc)
+	return rs.spec.Encode(rs.Response, doc)
 }
 
-// notFound is the generic 404 for a resource id.
-func notFound(code, message string) *apiError {
-	return &apiError{Status: http.StatusNotFound, Code: code, Message: message}
+// NotFound is the generic 404 for a resource id.
+func NotFound(code, message string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: code, Message: message}
+}
+
+// FixtureAgent reads a fixture agent's body and creation time, checking the
+// body against the create request like any client's.
+func (rs *Resource) FixtureAgent(a fixtures.Agent) (map[string]any, time.Time, error) {
+	v, err := DecodeJSON(a.Body)
+	body, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, time.Time{}, fmt.Errorf("agent %s: body is not a JSON object", a.ID)
+	}
+	created, err := time.Parse(time.RFC3339, a.Created)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("agent %s: created: %w", a.ID, err)
+	}
+	if vs := rs.spec.Check(agentmock.InBody, rs.Create, body, true); len(vs) > 0 {
+		return nil, time.Time{}, fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
+	}
+	return body, created, nil
 }

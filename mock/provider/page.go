@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"math"
+	"net/http"
+
+	"github.com/agentmock/agentmock/store"
+)
+
+// PageParams are a list's pagination parameters: Diga's cursors
+// (after, before) and pages, itellico's offset, and the limit and order.
+type PageParams struct {
+	After, Before string
+	Limit, Page   int // page is 0 in cursor mode
+	Offset        int
+	Desc          bool
+	// Count asks for the total: a page number or an offset is given, or
+	// the envelope shows a count.
+	Count bool
+}
+
+func ParsePage(req *Request) (PageParams, error) {
+	q := req.HTTP.URL.Query()
+	params := req.Route.Operation.Parameters
+	cursors := params.GetByInAndName("query", "after") != nil || params.GetByInAndName("query", "before") != nil
+	order := "asc"
+	if cursors {
+		order = "desc" // Diga's lists are newest first
+	}
+	pp := PageParams{
+		After:  q.Get("after"),
+		Before: q.Get("before"),
+		Limit:  QueryInt(req.Route, q, "limit", 10),
+		Desc:   QueryString(req.Route, q, "order", order) == "desc",
+	}
+	if pp.After != "" && pp.Before != "" {
+		return pp, &Error{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
+			Message: "Cannot use both 'before' and 'after' pagination parameters together"}
+	}
+	if q.Get("page") != "" && pp.After == "" && pp.Before == "" {
+		pp.Page = max(QueryInt(req.Route, q, "page", 1), 1)
+	}
+	if params.GetByInAndName("query", "offset") != nil {
+		pp.Offset, pp.Count = max(QueryInt(req.Route, q, "offset", 0), 0), true
+	}
+	return pp, nil
+}
+
+// Start is where page mode starts. It saturates instead of overflowing:
+// page=9223372036854775807 is a valid integer, and names an empty page.
+func (pp PageParams) Start() int {
+	if pp.Page <= 1 || pp.Limit <= 0 {
+		return pp.Offset
+	}
+	if pp.Page-1 > math.MaxInt/pp.Limit {
+		return math.MaxInt
+	}
+	return (pp.Page - 1) * pp.Limit
+}
+
+func (pp PageParams) Query(match func([]byte) bool) store.Query {
+	q := store.Query{Desc: pp.Desc, After: pp.After, Before: pp.Before, Limit: pp.Limit, Match: match, Offset: pp.Offset, Count: pp.Count}
+	if pp.Page > 0 {
+		q.Offset, q.Count = pp.Start(), true
+	}
+	return q
+}
+
+var ErrBadCursor = &Error{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
+	Message: "The pagination cursor does not name an item of this list"}
+
+// Paginate applies a Diga list's pagination to records held in memory, in
+// creation order, with the store's semantics: used for lists too small to
+// index, such as one agent's versions.
+func Paginate(all []store.Record, pp PageParams) (store.Page, error) {
+	ordered := all
+	if pp.Desc {
+		ordered = make([]store.Record, len(all))
+		for i, r := range all {
+			ordered[len(all)-1-i] = r
+		}
+	}
+	index := func(id string) int {
+		for i, r := range ordered {
+			if r.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	var p store.Page
+	switch {
+	case pp.After != "":
+		i := index(pp.After)
+		if i < 0 {
+			return p, store.ErrCursor
+		}
+		rest := ordered[i+1:]
+		p.Records, p.HasMore = rest[:min(pp.Limit, len(rest))], len(rest) > pp.Limit
+	case pp.Before != "":
+		i := index(pp.Before)
+		if i < 0 {
+			return p, store.ErrCursor
+		}
+		head := ordered[:i]
+		p.Records, p.HasMore = head[max(0, len(head)-pp.Limit):], len(head) > pp.Limit
+	default:
+		from := min(pp.Offset, len(ordered))
+		if pp.Page > 0 {
+			from = min(pp.Start(), len(ordered))
+		}
+		rest := ordered[from:]
+		p.Records, p.HasMore = rest[:min(pp.Limit, len(rest))], len(rest) > pp.Limit
+	}
+	p.Total = len(ordered)
+	return p, nil
+}
