@@ -30,7 +30,7 @@ import (
 	"github.com/agentmock/agentmock/mock"
 )
 
-// Provider names one of the two APIs.
+// Provider names one of the APIs of agentmock's registry.
 type Provider string
 
 const (
@@ -57,7 +57,8 @@ type Server struct {
 
 	App *mock.App
 
-	close func()
+	urls, keys map[Provider]string
+	close      func()
 }
 
 // Option changes how New starts the server.
@@ -129,43 +130,61 @@ func start(db string, opts []Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	diga := httptest.NewServer(app.Diga)
-	itl := httptest.NewServer(app.Itellico)
+	// One loopback server per provider of agentmock's registry.
+	srv := &Server{DBPath: o.DB, App: app, urls: map[Provider]string{}, keys: map[Provider]string{}}
+	var servers []*httptest.Server
+	for i, d := range mock.Registry() {
+		hs := httptest.NewServer(app.Servers[i])
+		servers = append(servers, hs)
+		srv.urls[Provider(d.Name)], srv.keys[Provider(d.Name)] = hs.URL, d.DefaultKey(app.Fixtures)
+	}
+	srv.DigaURL, srv.ItellicoURL = srv.urls[Diga], srv.urls[Itellico]
+	srv.DigaKey, srv.ItellicoKey = srv.keys[Diga], srv.keys[Itellico]
 	var once sync.Once
-	return &Server{
-		DigaURL:     diga.URL,
-		ItellicoURL: itl.URL,
-		DigaKey:     mock.DefaultKey(app.Fixtures.Diga.Projects),
-		ItellicoKey: mock.DefaultKey(app.Fixtures.Itellico.Accounts),
-		DBPath:      o.DB,
-		App:         app,
-		close: func() {
-			once.Do(func() {
-				diga.Close()
-				itl.Close()
-				_ = app.Close()
-			})
-		},
-	}, nil
+	srv.close = func() {
+		once.Do(func() {
+			for _, hs := range servers {
+				hs.Close()
+			}
+			_ = app.Close()
+		})
+	}
+	return srv, nil
 }
 
 // Close stops both providers and closes the database. New calls it at
 // cleanup; calling it earlier (to reopen the same file) is safe.
 func (s *Server) Close() { s.close() }
 
-// URL is a provider's base URL.
-func (s *Server) URL(p Provider) string {
-	if p == Itellico {
-		return s.ItellicoURL
+// URL is a provider's base URL; the zero Provider is Diga.
+func (s *Server) URL(p Provider) string { return s.urls[orDiga(p)] }
+
+// Key is the fixtures' default key for a provider; the zero Provider is
+// Diga.
+func (s *Server) Key(p Provider) string { return s.keys[orDiga(p)] }
+
+func orDiga(p Provider) Provider {
+	if p == "" {
+		return Diga
 	}
-	return s.DigaURL
+	return p
+}
+
+// Providers lists the providers the server runs, in agentmock's registry
+// order.
+func (s *Server) Providers() []Provider {
+	var out []Provider
+	for _, d := range mock.Registry() {
+		out = append(out, Provider(d.Name))
+	}
+	return out
 }
 
 // Reset puts both providers back to the fixtures and empties their
 // journals and fault rules.
 func (s *Server) Reset(t TB) {
 	t.Helper()
-	for _, p := range []Provider{Diga, Itellico} {
+	for _, p := range s.Providers() {
 		s.control(t, p, "POST", "/_mock/reset", nil, nil)
 	}
 }

@@ -14,14 +14,18 @@ import (
 	"github.com/agentmock/agentmock/store"
 )
 
-// Options configure a whole agentmock: both providers on one database.
+// Options configure a whole agentmock: every provider of the Registry on
+// one database.
 type Options struct {
 	// DB is the bbolt file; it is created, and seeded with the fixtures, when
 	// it does not exist.
 	DB string
 	// FixturesDir replaces the embedded fixtures when set.
 	FixturesDir string
-	// DigaSpec and ItellicoSpec are files replacing the embedded documents.
+	// Specs maps a provider's name to a document replacing its embedded
+	// one. DigaSpec and ItellicoSpec are shorthands for Specs["diga"] and
+	// Specs["itellico"], kept for the callers written before the registry.
+	Specs                  map[string]string
 	DigaSpec, ItellicoSpec string
 	AllowUnknownFields     bool
 	// SkipResponseValidation turns off the check of every response.
@@ -40,16 +44,43 @@ type Options struct {
 	JournalSize int
 }
 
-// App is both providers' servers over one store.
+// spec is the document file a provider is given, "" for its embedded one.
+func (o Options) spec(name string) string {
+	if f := o.Specs[name]; f != "" {
+		return f
+	}
+	switch name {
+	case "diga":
+		return o.DigaSpec
+	case "itellico":
+		return o.ItellicoSpec
+	}
+	return ""
+}
+
+// App is every provider's server over one store.
 type App struct {
-	Store    *store.Store
+	Store *store.Store
+	// Servers are the providers' servers, in Registry order.
+	Servers []*Server
+	// Diga and Itellico are Server("diga") and Server("itellico").
 	Diga     *Server
 	Itellico *Server
 	Fixtures *fixtures.Set
 }
 
-// Open loads the documents and fixtures, opens the database and builds both
-// servers.
+// Server returns a provider's server by name, or nil.
+func (a *App) Server(name string) *Server {
+	for _, s := range a.Servers {
+		if s.prov.Name() == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Open loads the documents and fixtures, opens the database and builds
+// every provider's server.
 func Open(ctx context.Context, o Options) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -58,41 +89,41 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	digaSpec, err := LoadSpec(ctx, o.DigaSpec, "diga", o.Logger)
-	if err != nil {
-		return nil, err
-	}
-	itlSpec, err := LoadSpec(ctx, o.ItellicoSpec, "itellico", o.Logger)
-	if err != nil {
-		return nil, err
+	reg := Registry()
+	specs := make([]*openapi.Spec, len(reg))
+	for i, d := range reg {
+		if specs[i], err = LoadSpec(ctx, o.spec(d.Name), d.Name, o.Logger); err != nil {
+			return nil, err
+		}
 	}
 	st, err := store.Open(ctx, o.DB, store.Options{NoSync: o.NoSync})
 	if err != nil {
 		return nil, err
 	}
-	a, err := build(ctx, o, st, fx, digaSpec, itlSpec)
+	a, err := build(ctx, o, st, fx, specs)
 	if err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
 	return a, nil
 }
 
-func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, digaSpec, itlSpec *openapi.Spec) (*App, error) {
+func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, specs []*openapi.Spec) (*App, error) {
 	empty, err := st.Empty(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cfg := o.config(empty)
 	a := &App{Store: st, Fixtures: fx}
-	// Our own documents declare every status we send; a user's may not.
-	cfg.StrictStatus = o.DigaSpec == ""
-	if a.Diga, err = NewDiga(ctx, digaSpec, st, &fx.Diga, cfg); err != nil {
-		return nil, err
+	for i, d := range Registry() {
+		// Our own documents declare every status we send; a user's may not.
+		cfg.StrictStatus = o.spec(d.Name) == ""
+		srv, err := newServer(ctx, specs[i], st, d.New(fx), cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.Servers = append(a.Servers, srv)
 	}
-	cfg.StrictStatus = o.ItellicoSpec == ""
-	if a.Itellico, err = NewItellico(ctx, itlSpec, st, &fx.Itellico, cfg); err != nil {
-		return nil, err
-	}
+	a.Diga, a.Itellico = a.Server("diga"), a.Server("itellico")
 	return a, nil
 }
 
@@ -171,14 +202,4 @@ func LoadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openap
 		log.Warn("the document does not pass strict OpenAPI validation; serving it anyway", "provider", name, "warning", w)
 	}
 	return spec, nil
-}
-
-// DefaultKey is the first API key the fixtures give a provider.
-func DefaultKey(ts []fixtures.Tenant) string {
-	for _, t := range ts {
-		if t.Key != "" {
-			return t.Key
-		}
-	}
-	return ""
 }

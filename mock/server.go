@@ -21,9 +21,6 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock"
-	"github.com/agentmock/agentmock/fixtures"
-	"github.com/agentmock/agentmock/mock/diga"
-	"github.com/agentmock/agentmock/mock/itellico"
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
@@ -94,16 +91,6 @@ type Server struct {
 	// provider's own violation body fits it: learned from the first
 	// violation answered with that schema, as it depends on nothing else.
 	violationsFit sync.Map // *openapi3.Schema → bool
-}
-
-// NewDiga returns the Diga server.
-func NewDiga(ctx context.Context, spec *openapi.Spec, st *store.Store, fx *fixtures.Diga, cfg Config) (*Server, error) {
-	return newServer(ctx, spec, st, diga.New(fx), cfg)
-}
-
-// NewItellico returns the itellico server.
-func NewItellico(ctx context.Context, spec *openapi.Spec, st *store.Store, fx *fixtures.Itellico, cfg Config) (*Server, error) {
-	return newServer(ctx, spec, st, itellico.New(fx), cfg)
 }
 
 func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provider.Provider, cfg Config) (*Server, error) {

@@ -315,8 +315,8 @@ type server struct {
 
 func newServer(cmd *exec.Cmd, ports [2]int) *server {
 	fx, _ := fixtures.Load("") // embedded: checked by agentmock's own tests
-	diga, _ := contracttests.DefaultTarget("diga", fmt.Sprint("http://127.0.0.1:", ports[0]), mock.DefaultKey(fx.Diga.Projects))
-	itl, _ := contracttests.DefaultTarget("itellico", fmt.Sprint("http://127.0.0.1:", ports[1]), mock.DefaultKey(fx.Itellico.Accounts))
+	diga, _ := contracttests.DefaultTarget("diga", fmt.Sprint("http://127.0.0.1:", ports[0]), digaKey(fx))
+	itl, _ := contracttests.DefaultTarget("itellico", fmt.Sprint("http://127.0.0.1:", ports[1]), itellicoKey(fx))
 	return &server{cmd: cmd, diga: diga, itellico: itl}
 }
 
@@ -530,3 +530,9 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func digaKey(fx *fixtures.Set) string { d, _ := mock.Descriptor("diga"); return d.DefaultKey(fx) }
+func itellicoKey(fx *fixtures.Set) string {
+	d, _ := mock.Descriptor("itellico")
+	return d.DefaultKey(fx)
+}

@@ -64,19 +64,20 @@ func tuneGC(getenv func(string) string) {
 }
 
 type options struct {
-	digaAddr, itellicoAddr string
-	db                     string
-	fixtures               string
-	digaSpec, itellicoSpec string
-	allowUnknown           bool
-	validateResponses      bool
-	fsync                  bool
-	logFormat              string
-	control                bool
-	journalSize            int
-	seed                   uint64
-	clock                  string
-	envErr                 error // environment variables that did not parse
+	// addrs and specs map each registered provider to its --NAME-addr and
+	// --NAME-spec.
+	addrs, specs      map[string]*string
+	db                string
+	fixtures          string
+	allowUnknown      bool
+	validateResponses bool
+	fsync             bool
+	logFormat         string
+	control           bool
+	journalSize       int
+	seed              uint64
+	clock             string
+	envErr            error // environment variables that did not parse
 }
 
 // flags binds every option to a flag whose default comes from its
@@ -84,13 +85,15 @@ type options struct {
 func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs := flag.NewFlagSet("agentmock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := &options{}
-	fs.StringVar(&o.digaAddr, "diga-addr", ":3000", "address the Diga API listens on")
-	fs.StringVar(&o.itellicoAddr, "itellico-addr", ":4010", "address the itellico API listens on")
+	o := &options{addrs: map[string]*string{}, specs: map[string]*string{}}
+	for _, d := range mock.Registry() {
+		o.addrs[d.Name] = fs.String(d.Name+"-addr", d.DefaultAddr, "address the "+d.Title+" API listens on")
+	}
 	fs.StringVar(&o.db, "db", "agentmock.db", "bbolt database file")
 	fs.StringVar(&o.fixtures, "fixtures", "", "directory with diga.json and itellico.json replacing the embedded fixtures")
-	fs.StringVar(&o.digaSpec, "diga-spec", "", "OpenAPI document (YAML or JSON) replacing the embedded Diga document")
-	fs.StringVar(&o.itellicoSpec, "itellico-spec", "", "OpenAPI document replacing the embedded itellico document")
+	for _, d := range mock.Registry() {
+		o.specs[d.Name] = fs.String(d.Name+"-spec", "", "OpenAPI document (YAML or JSON) replacing the embedded "+d.Title+" document")
+	}
 	fs.BoolVar(&o.allowUnknown, "allow-unknown-fields", false, "accept and drop request members the document does not declare")
 	fs.BoolVar(&o.validateResponses, "validate-responses", true, "check every response against the document; a mismatch becomes a 500")
 	fs.BoolVar(&o.fsync, "fsync", true, "fsync every commit; false is for throwaway CI databases")
@@ -171,6 +174,17 @@ func (o *options) logger(stderr io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 }
 
+// specFiles are the documents given, by provider.
+func (o *options) specFiles() map[string]string {
+	out := map[string]string{}
+	for name, f := range o.specs {
+		if *f != "" {
+			out[name] = *f
+		}
+	}
+	return out
+}
+
 // mockOptions turns the command's options into the server's.
 func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 	var clock time.Time
@@ -186,8 +200,7 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 	return mock.Options{
 		DB:                     o.db,
 		FixturesDir:            o.fixtures,
-		DigaSpec:               o.digaSpec,
-		ItellicoSpec:           o.itellicoSpec,
+		Specs:                  o.specFiles(),
 		AllowUnknownFields:     o.allowUnknown,
 		SkipResponseValidation: !o.validateResponses,
 		NoSync:                 !o.fsync,
@@ -200,10 +213,11 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 }
 
 func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error {
-	return listen(ctx, []endpoint{
-		{"diga", o.digaAddr, a.Diga, mock.DefaultKey(a.Fixtures.Diga.Projects)},
-		{"itellico", o.itellicoAddr, a.Itellico, mock.DefaultKey(a.Fixtures.Itellico.Accounts)},
-	}, a.Store.Path(), log)
+	var eps []endpoint
+	for i, d := range mock.Registry() {
+		eps = append(eps, endpoint{d.Name, *o.addrs[d.Name], a.Servers[i], d.DefaultKey(a.Fixtures)})
+	}
+	return listen(ctx, eps, a.Store.Path(), log)
 }
 
 // endpoint is one server to listen for.

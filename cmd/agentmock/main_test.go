@@ -22,12 +22,12 @@ func TestFlagsReadTheEnvironment(t *testing.T) {
 	env := map[string]string{"AGENTMOCK_DIGA_ADDR": ":9999", "AGENTMOCK_FSYNC": "false", "AGENTMOCK_ALLOW_UNKNOWN_FIELDS": "1"}
 	fs, o := flags(func(k string) string { return env[k] }, &bytes.Buffer{})
 	require.NoError(t, fs.Parse(nil))
-	assert.Equal(t, ":9999", o.digaAddr)
-	assert.Equal(t, ":4010", o.itellicoAddr)
+	assert.Equal(t, ":9999", *o.addrs["diga"])
+	assert.Equal(t, ":4010", *o.addrs["itellico"])
 	assert.False(t, o.fsync)
 	assert.True(t, o.allowUnknown)
 	require.NoError(t, fs.Parse([]string{"--diga-addr", ":1"}))
-	assert.Equal(t, ":1", o.digaAddr, "a flag beats its environment variable")
+	assert.Equal(t, ":1", *o.addrs["diga"], "a flag beats its environment variable")
 }
 
 // TestOptionsReachTheServer checks the wiring from flags to the server's
@@ -46,7 +46,7 @@ func TestOptionsReachTheServer(t *testing.T) {
 	assert.Equal(t, 7, mo.JournalSize)
 	assert.True(t, mo.NoSync)
 	assert.True(t, mo.SkipResponseValidation)
-	assert.Equal(t, []string{"x.db", "fx", "d.json", "i.yaml"}, []string{mo.DB, mo.FixturesDir, mo.DigaSpec, mo.ItellicoSpec})
+	assert.Equal(t, []string{"x.db", "fx", "d.json", "i.yaml"}, []string{mo.DB, mo.FixturesDir, mo.Specs["diga"], mo.Specs["itellico"]})
 
 	for _, bad := range [][]string{{"--clock", "yesterday"}, {"--journal-size", "0"}} {
 		fs, o := flags(func(string) string { return "" }, &bytes.Buffer{})

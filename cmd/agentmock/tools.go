@@ -37,7 +37,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if *url == "" {
 		_, o := flags(getenv, io.Discard)
-		base, err := dialURL(o.digaAddr)
+		base, err := dialURL(*o.addrs[mock.Registry()[0].Name])
 		if err != nil {
 			return err
 		}
@@ -102,14 +102,11 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	addr, demoKey := o.digaAddr, mock.DefaultKey(fx.Diga.Projects)
-	switch *provider {
-	case "diga":
-	case "itellico":
-		addr, demoKey = o.itellicoAddr, mock.DefaultKey(fx.Itellico.Accounts)
-	default:
-		return fmt.Errorf("--provider must be diga or itellico, not %q", *provider)
+	d, ok := mock.Descriptor(*provider)
+	if !ok {
+		return fmt.Errorf("--provider must be one of %s, not %q", strings.Join(providerNames(), ", "), *provider)
 	}
+	addr, demoKey := *o.addrs[d.Name], d.DefaultKey(fx)
 	if *base == "" {
 		if *base, err = dialURL(addr); err != nil {
 			return err
@@ -190,10 +187,11 @@ func routes(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer a.Close()
 	out := map[string]any{}
-	for _, p := range []struct {
-		name string
-		srv  *mock.Server
-	}{{"diga", a.Diga}, {"itellico", a.Itellico}} {
+	for i, d := range mock.Registry() {
+		p := struct {
+			name string
+			srv  *mock.Server
+		}{d.Name, a.Servers[i]}
 		ops := p.srv.Operations()
 		if *asJSON {
 			out[p.name] = map[string]any{"operations": ops, "stateful": mock.Stateful(ops), "total": len(ops)}
@@ -262,4 +260,13 @@ func mockDocument(ctx context.Context, args []string, getenv func(string) string
 	}
 	served := listen(ctx, []endpoint{{name: "document", addr: *addr, h: d.Server}}, d.Store.Path(), log)
 	return errors.Join(served, d.Close())
+}
+
+// providerNames lists the registry's providers by name.
+func providerNames() []string {
+	var names []string
+	for _, d := range mock.Registry() {
+		names = append(names, d.Name)
+	}
+	return names
 }

@@ -29,6 +29,27 @@ const (
 	collDigaCallTools = "diga/call_tools"
 )
 
+// Fixture records the contract checks start from.
+const (
+	FixtureAgent       = "11111111-1111-4111-8111-111111111111"
+	FixtureVoice       = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+	FixtureIntegration = "8e3b2c1a-4f5d-4a6b-8c7d-2e3f4a5b6c01"
+)
+
+// Descriptor is Diga's entry in agentmock's registry.
+func Descriptor() provider.Descriptor {
+	return provider.Descriptor{
+		Name: "diga", Title: "Diga", DefaultAddr: ":3000",
+		Header: "Authorization", Scheme: "Bearer ",
+		New:        func(fx *fixtures.Set) provider.Provider { return New(&fx.Diga) },
+		Tenants:    func(fx *fixtures.Set) []fixtures.Tenant { return fx.Diga.Projects },
+		PathParams: map[string]string{"agent_id": FixtureAgent, "integration_id": FixtureIntegration},
+		BaseBodies: map[string]map[string]any{
+			"POST /v1/agent/": {"voice_id": FixtureVoice, "language": "es"},
+		},
+	}
+}
+
 // New returns Diga's provider over its fixtures.
 func New(fx *fixtures.Diga) provider.Provider {
 	return &diga{fx: fx, keys: provider.Keyring(fx.Projects)}

@@ -27,6 +27,27 @@ type itellico struct {
 // collItlAgents is the bbolt bucket of itellico's agents.
 const collItlAgents = "itellico/agents"
 
+// FixtureAgent is the fixture agent the contract checks start from.
+const FixtureAgent = "22222222-2222-4222-8222-222222222222"
+
+// Descriptor is itellico's entry in agentmock's registry.
+func Descriptor() provider.Descriptor {
+	return provider.Descriptor{
+		Name: "itellico", Title: "itellico", DefaultAddr: ":4010",
+		Header:     "X-API-Key",
+		New:        func(fx *fixtures.Set) provider.Provider { return New(&fx.Itellico) },
+		Tenants:    func(fx *fixtures.Set) []fixtures.Tenant { return fx.Itellico.Accounts },
+		PathParams: map[string]string{"account_id": "me", "agent_id": FixtureAgent},
+		BaseBodies: map[string]map[string]any{
+			"POST /v1/accounts/{}/agents": {
+				"model":       map[string]any{"provider": "azure_openai", "model": "gpt-5-mini"},
+				"transcriber": map[string]any{"provider": "deepgram"},
+				"voice":       map[string]any{"provider": "elevenlabs", "voice_id": "pMsXgVXv3BLzUgSXRplE"},
+			},
+		},
+	}
+}
+
 // New returns itellico's provider over its fixtures.
 func New(fx *fixtures.Itellico) provider.Provider { return newItellico(fx) }
 

@@ -45,3 +45,13 @@ func (k Keyring) Lookup(key string) (Principal, bool) {
 	}
 	return Principal{Tenant: found.ID, Permissions: found.Permissions}, true
 }
+
+// DefaultKey is the first API key the fixtures give a provider.
+func DefaultKey(ts []fixtures.Tenant) string {
+	for _, t := range ts {
+		if t.Key != "" {
+			return t.Key
+		}
+	}
+	return ""
+}
