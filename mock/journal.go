@@ -164,7 +164,9 @@ func (j *journal) query(f filter, limit int) (int, []entry) {
 
 // trace is what the pipeline learns about a request, for its journal entry.
 type trace struct {
-	route      *openapi.Route
+	route *openapi.Route
+	// routeErr is why no operation matched, when none did.
+	routeErr   error
 	violations []agentmock.Violation
 	fault      string
 	nearest    []string

@@ -1,17 +1,28 @@
 package mock
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// routes wires the HTTP layer. Every documented call goes through handle,
-// which routes by the document itself; echo only adds panic recovery and
-// turns its own errors into the provider's shape.
+// routes wires the whole request path. The control API has a server of
+// its own under /_mock/. Every other call goes through, in order:
+//
+//	recover  a panic is the provider's 500, logged with its stack
+//	journal  the call, its answer and its violations are recorded
+//	route    the document itself names the operation (kin-openapi's router)
+//	faults   a fault rule may delay, break or answer the call instead
+//	gate     list pages wait for one of a few slots
+//	handle   authenticate, scope, validate, serve, write, check
+//
+// echo.Context stops at this edge: serve and the handlers see a
+// provider.Request.
 func (s *Server) routes() {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -23,9 +34,120 @@ func (s *Server) routes() {
 			return err
 		},
 	}))
-	e.Any("/*", s.handle)
-	e.Any("/", s.handle)
+	if s.control != nil {
+		e.Any("/_mock/*", echo.WrapHandler(s.control))
+	}
+	api := e.Group("")
+	if s.journal != nil {
+		api.Use(s.journaled)
+	}
+	api.Use(s.routed)
+	if s.faults != nil {
+		api.Use(s.faulted)
+	}
+	if s.cfg.Pages != nil {
+		api.Use(s.gated)
+	}
+	api.Any("/*", s.handle)
+	api.Any("/", s.handle)
 	s.echo = e
+}
+
+// journaled records every call with its answer. It writes an error the
+// chain returns itself, so that the entry holds the answer as sent.
+func (s *Server) journaled(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		r := c.Request()
+		tr := &trace{}
+		rec := &recorder{ResponseWriter: c.Response().Writer}
+		body := &cappedBody{r: r.Body, c: r.Body}
+		r.Body = body
+		r = r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
+		c.SetRequest(r)
+		c.Response().Writer = rec
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		e := entry{
+			Time:           journalTime(start),
+			Method:         r.Method,
+			Path:           r.URL.Path,
+			Query:          r.URL.RawQuery,
+			Status:         rec.status,
+			LatencyMS:      float64(time.Since(start).Microseconds()) / 1000,
+			Valid:          len(tr.violations) == 0,
+			Violations:     []violationOut{},
+			RequestHeaders: maskHeaders(r.Header),
+			RequestBody:    string(body.kept),
+			ResponseBody:   string(rec.body),
+			Truncated:      body.more || rec.truncated,
+			Fault:          tr.fault,
+			Nearest:        tr.nearest,
+		}
+		if tr.route != nil {
+			e.OperationID, e.PathTemplate = tr.route.Operation.OperationID, tr.route.Path
+		}
+		for _, v := range tr.violations {
+			e.Violations = append(e.Violations, violationOut{Field: v.Field(), Message: v.Message, Type: v.Kind})
+		}
+		s.journal.add(e)
+		return nil
+	}
+}
+
+// routed finds the operation by the document, or says why there is none.
+func (s *Server) routed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		tr, ok := r.Context().Value(traceKey{}).(*trace)
+		if !ok {
+			tr = &trace{}
+			c.SetRequest(r.WithContext(context.WithValue(r.Context(), traceKey{}, tr)))
+		}
+		tr.route, tr.routeErr = s.spec.FindRoute(r)
+		return next(c)
+	}
+}
+
+// faulted lets a matching fault rule delay the call, break its connection
+// or answer it instead.
+func (s *Server) faulted(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		tr := traceOf(r)
+		fi := s.faults.fire(r, tr.route)
+		if fi == nil {
+			return next(c)
+		}
+		tr.fault = fi.rule
+		// Say so, for whoever wonders where an error came from.
+		c.Response().Header().Set("X-Agentmock-Fault", fi.rule)
+		wait(r.Context(), fi.delay)
+		if fi.fault != "" {
+			return breakConnection(c.Response().Writer, fi.fault)
+		}
+		if fi.err != nil {
+			fi.err.Forced = true
+			return s.writeError(c, tr.route, fi.err)
+		}
+		return next(c)
+	}
+}
+
+// gated holds a list page until one of the gate's slots is free.
+func (s *Server) gated(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tr := traceOf(c.Request())
+		if tr.route == nil || !s.pages[tr.route.Key] {
+			return next(c)
+		}
+		if !s.cfg.Pages.enter(c.Request().Context()) {
+			return nil // the client has gone; the journal records status 0
+		}
+		defer s.cfg.Pages.leave()
+		return next(c)
+	}
 }
 
 // echoError renders errors that escape the pipeline (a recovered panic, an

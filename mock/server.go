@@ -173,49 +173,9 @@ func (s *Server) HasBehaviour(key string) bool { return s.handlers[key] != nil }
 // declares (true for our own documents).
 func (s *Server) StrictStatus() bool { return s.cfg.StrictStatus }
 
-// ServeHTTP serves the provider's API, and the control API under /_mock/,
-// journaling every provider call.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.control != nil && strings.HasPrefix(r.URL.Path, "/_mock/") {
-		s.control.echo.ServeHTTP(w, r)
-		return
-	}
-	if s.journal == nil {
-		s.echo.ServeHTTP(w, r)
-		return
-	}
-	start := time.Now()
-	tr := &trace{}
-	rec := &recorder{ResponseWriter: w}
-	body := &cappedBody{r: r.Body, c: r.Body}
-	r.Body = body
-	r = r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
-	s.echo.ServeHTTP(rec, r)
-
-	e := entry{
-		Time:           journalTime(start),
-		Method:         r.Method,
-		Path:           r.URL.Path,
-		Query:          r.URL.RawQuery,
-		Status:         rec.status,
-		LatencyMS:      float64(time.Since(start).Microseconds()) / 1000,
-		Valid:          len(tr.violations) == 0,
-		Violations:     []violationOut{},
-		RequestHeaders: maskHeaders(r.Header),
-		RequestBody:    string(body.kept),
-		ResponseBody:   string(rec.body),
-		Truncated:      body.more || rec.truncated,
-		Fault:          tr.fault,
-		Nearest:        tr.nearest,
-	}
-	if tr.route != nil {
-		e.OperationID, e.PathTemplate = tr.route.Operation.OperationID, tr.route.Path
-	}
-	for _, v := range tr.violations {
-		e.Violations = append(e.Violations, violationOut{Field: v.Field(), Message: v.Message, Type: v.Kind})
-	}
-	s.journal.add(e)
-}
+// ServeHTTP serves the provider's API, and the control API under /_mock/:
+// the whole request path is in routes.go.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 func newUUID() string {
 	var b [16]byte
@@ -229,43 +189,20 @@ func (s *Server) Now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.
 
 func (s *Server) NewID() string { return s.cfg.IDs.New() }
 
-// handle is the whole pipeline for a documented API call.
+// handle answers a documented API call that routed, faults and the page
+// gate let through: it authenticates, validates and serves it (serve), then
+// writes the answer, checked against the document.
 func (s *Server) handle(c echo.Context) error {
 	r := c.Request()
 	tr := traceOf(r)
-	route, err := s.spec.FindRoute(r)
-	if err == nil {
-		tr.route = route
+	if tr.routeErr != nil {
+		return s.noRoute(c, tr.routeErr)
 	}
-	if s.faults != nil {
-		if fi := s.faults.fire(r, route); fi != nil {
-			tr.fault = fi.rule
-			// Say so, for whoever wonders where an error came from.
-			c.Response().Header().Set("X-Agentmock-Fault", fi.rule)
-			wait(r.Context(), fi.delay)
-			if fi.fault != "" {
-				return breakConnection(c.Response().Writer, fi.fault)
-			}
-			if fi.err != nil {
-				fi.err.Forced = true
-				return s.writeError(c, route, fi.err)
-			}
-		}
-	}
+	res, err := s.serve(r, tr.route)
 	if err != nil {
-		return s.noRoute(c, err)
+		return s.writeError(c, tr.route, err)
 	}
-	if s.pages[route.Key] {
-		if !s.cfg.Pages.enter(r.Context()) {
-			return nil // the client has gone; the journal records status 0
-		}
-		defer s.cfg.Pages.leave()
-	}
-	res, err := s.serve(r, route)
-	if err != nil {
-		return s.writeError(c, route, err)
-	}
-	return s.write(c, route, res)
+	return s.write(c, tr.route, res)
 }
 
 func (s *Server) serve(r *http.Request, route *openapi.Route) (provider.Response, error) {
