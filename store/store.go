@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -548,10 +549,46 @@ type Page struct {
 	Total int
 }
 
+// source is what a list walks: a tenant's records in creation order, read
+// from the index (bucketSource) or from memory (sliceSource). Both go
+// through walk, so that pagination has one set of semantics.
+type source interface {
+	// seek positions on the record after id in the direction of travel;
+	// false when id names no record.
+	seek(id string, forward bool) bool
+	// end positions on the first record (forward) or the last.
+	end(forward bool)
+	// next returns the record at the position and moves on: its id and
+	// Meta, and a read of its sequence and document.
+	next(forward bool) (id []byte, meta Meta, read func() (uint64, []byte, bool), ok bool)
+}
+
 func list(t *bolt.Bucket, q Query) (Page, error) {
-	docs, c := t.Bucket(docsBucket), t.Bucket(orderBucket).Cursor()
+	src := &bucketSource{docs: t.Bucket(docsBucket), c: t.Bucket(orderBucket).Cursor()}
+	return walk(src, q, func(where func(Meta) bool) int { return counted(t, where) })
+}
+
+// Paginate applies a Query to records held in memory, in creation order,
+// with the semantics of a stored list: for lists too small to index, or
+// made of more than one collection (an agent's versions and its draft).
+// Without Match, the total is the number of records Where keeps.
+func Paginate(records []Record, q Query) (Page, error) {
+	src := &sliceSource{records: records}
+	return walk(src, q, func(where func(Meta) bool) int {
+		n := 0
+		for _, r := range records {
+			if where == nil || where(r.Meta) {
+				n++
+			}
+		}
+		return n
+	})
+}
+
+// walk reads a page from src. tally counts the records Where keeps, for a
+// total that needs no Match.
+func walk(src source, q Query, tally func(func(Meta) bool) int) (Page, error) {
 	forward := !q.Desc
-	var k, v []byte
 	switch {
 	case q.After != "" || q.Before != "":
 		cursor := q.After
@@ -560,17 +597,11 @@ func list(t *bolt.Bucket, q Query) (Page, error) {
 			// and the page is reversed at the end.
 			cursor, forward = q.Before, !forward
 		}
-		at := docs.Get([]byte(cursor))
-		if at == nil {
+		if !src.seek(cursor, forward) {
 			return Page{}, ErrCursor
 		}
-		seq, _, _ := decodeValue(at)
-		c.Seek(seqKey(seq))
-		k, v = step(c, forward)
-	case forward:
-		k, v = c.First()
 	default:
-		k, v = c.Last()
+		src.end(forward)
 	}
 
 	var page Page
@@ -578,8 +609,11 @@ func list(t *bolt.Bucket, q Query) (Page, error) {
 	// Without Match, the total is in the counts: the walk ends with the page.
 	tallied := q.Count && q.Match == nil
 walk:
-	for ; k != nil; k, v = step(c, forward) {
-		meta, id := decodeIndex(v)
+	for {
+		id, meta, read, ok := src.next(forward)
+		if !ok {
+			break
+		}
 		if q.Where != nil && !q.Where(meta) {
 			continue
 		}
@@ -590,11 +624,10 @@ walk:
 		// A record that is only skipped or counted is read only when Match
 		// must judge it.
 		if onPage || q.Match != nil {
-			stored := docs.Get(id)
-			if stored == nil {
+			var found bool
+			if seq, doc, found = read(); !found {
 				continue
 			}
-			seq, _, doc = decodeValue(stored)
 			if q.Match != nil && !q.Match(doc) {
 				continue
 			}
@@ -613,14 +646,93 @@ walk:
 		}
 	}
 	if tallied {
-		page.Total = counted(t, q.Where)
+		page.Total = tally(q.Where)
 	}
 	if q.Before != "" && q.After == "" {
-		for i, j := 0, len(page.Records)-1; i < j; i, j = i+1, j-1 {
-			page.Records[i], page.Records[j] = page.Records[j], page.Records[i]
-		}
+		slices.Reverse(page.Records)
 	}
 	return page, nil
+}
+
+// bucketSource walks a tenant bucket's creation-order index.
+type bucketSource struct {
+	docs *bolt.Bucket
+	c    *bolt.Cursor
+	k, v []byte
+}
+
+func (b *bucketSource) seek(id string, forward bool) bool {
+	at := b.docs.Get([]byte(id))
+	if at == nil {
+		return false
+	}
+	seq, _, _ := decodeValue(at)
+	b.c.Seek(seqKey(seq))
+	b.k, b.v = step(b.c, forward)
+	return true
+}
+
+func (b *bucketSource) end(forward bool) {
+	if forward {
+		b.k, b.v = b.c.First()
+	} else {
+		b.k, b.v = b.c.Last()
+	}
+}
+
+func (b *bucketSource) next(forward bool) ([]byte, Meta, func() (uint64, []byte, bool), bool) {
+	if b.k == nil {
+		return nil, Meta{}, nil, false
+	}
+	meta, id := decodeIndex(b.v)
+	read := func() (uint64, []byte, bool) {
+		stored := b.docs.Get(id)
+		if stored == nil {
+			return 0, nil, false
+		}
+		seq, _, doc := decodeValue(stored)
+		return seq, doc, true
+	}
+	b.k, b.v = step(b.c, forward)
+	return id, meta, read, true
+}
+
+// sliceSource walks records held in memory, in creation order.
+type sliceSource struct {
+	records []Record
+	at      int
+}
+
+func (s *sliceSource) seek(id string, forward bool) bool {
+	i := slices.IndexFunc(s.records, func(r Record) bool { return r.ID == id })
+	if i < 0 {
+		return false
+	}
+	s.at = i + 1
+	if !forward {
+		s.at = i - 1
+	}
+	return true
+}
+
+func (s *sliceSource) end(forward bool) {
+	s.at = 0
+	if !forward {
+		s.at = len(s.records) - 1
+	}
+}
+
+func (s *sliceSource) next(forward bool) ([]byte, Meta, func() (uint64, []byte, bool), bool) {
+	if s.at < 0 || s.at >= len(s.records) {
+		return nil, Meta{}, nil, false
+	}
+	r := s.records[s.at]
+	if forward {
+		s.at++
+	} else {
+		s.at--
+	}
+	return []byte(r.ID), r.Meta, func() (uint64, []byte, bool) { return r.Seq, r.Doc, true }, true
 }
 
 func step(c *bolt.Cursor, forward bool) ([]byte, []byte) {

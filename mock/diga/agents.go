@@ -288,7 +288,7 @@ func (d *diga) listVersions(e provider.Engine) provider.Handler {
 			r.ID = head.VersionID
 			kept = append(kept, r)
 		}
-		page, err := provider.Paginate(kept, pp)
+		page, err := store.Paginate(kept, pp.Query(nil))
 		if errors.Is(err, store.ErrCursor) {
 			return provider.Response{}, provider.ErrBadCursor
 		}
