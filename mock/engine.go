@@ -484,6 +484,10 @@ func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.R
 			return err
 		}
 		out, err = s.modify(tx, req, b, p, func(old map[string]any) ([]byte, error) {
+			// A record written under another document (a fixture) may lack
+			// what this one requires: filled as a read would fill it, before
+			// the body applies, so that what the body clears stays cleared.
+			s.fill(b.Resource.Item, nil, old, seeded(1, p.item(b.Resource)))
 			doc := s.applyBody(b, old, body)
 			s.managed(b.Resource, doc, p, d, false)
 			if err := s.references(tx, req, doc, body); err != nil {
@@ -786,7 +790,91 @@ func (s *Server) stable(req *provider.Request) (provider.Response, error) {
 		return provider.Response{Status: status, Body: v}, nil
 	}
 	rng := seeded(s.cfg.GenerationSeed, req.Route.Key, req.Tenant, req.HTTP.URL.Path, req.HTTP.URL.RawQuery, string(req.Raw))
-	return provider.Response{Status: status, Body: openapi.Generate(sch, rng)}, nil
+	body := openapi.Generate(sch, rng)
+	if err := s.anchor(req, body); err != nil {
+		return provider.Response{}, err
+	}
+	return provider.Response{Status: status, Body: body}, nil
+}
+
+// anchor ties a generated body to what exists: a member named as a path
+// parameter holds the path's value (a recording's call_id is the call's),
+// and a member naming another resource's records (rules.Target) holds the
+// id of one the tenant has, where it has any.
+func (s *Server) anchor(req *provider.Request, body any) error {
+	top, ok := body.(map[string]any)
+	if !ok {
+		return nil
+	}
+	for name, v := range req.Route.PathParams {
+		if _, isString := top[name].(string); isString && v != "" {
+			top[name] = v
+		}
+	}
+	known := map[*resources.Resource]string{}
+	return s.store.View(req.Ctx, func(tx *store.Tx) error {
+		existing := func(t *resources.Resource) (string, error) {
+			if id, ok := known[t]; ok {
+				return id, nil
+			}
+			tenant := req.Tenant
+			if t.Shared {
+				tenant = provider.GlobalTenant
+			}
+			page, err := tx.List(s.collection(t), tenant, store.Query{Limit: 1})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return "", err
+			}
+			id := ""
+			if len(page.Records) > 0 {
+				id = page.Records[0].ID
+			}
+			known[t] = id
+			return id, nil
+		}
+		var visit func(v any, depth int) error
+		visit = func(v any, depth int) error {
+			m, ok := v.(map[string]any)
+			if !ok || depth > 4 {
+				if items, ok := v.([]any); ok && depth <= 4 {
+					for _, it := range items {
+						if err := visit(it, depth+1); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}
+			for k, val := range m {
+				t := s.model.Target(k, s.prov.Rules())
+				if t == nil || t.Parent != nil || !refLike(k) {
+					if err := visit(val, depth+1); err != nil {
+						return err
+					}
+					continue
+				}
+				if _, pathGiven := req.Route.PathParams[k]; pathGiven && depth == 0 {
+					continue
+				}
+				id, err := existing(t)
+				if err != nil || id == "" {
+					return err
+				}
+				switch x := val.(type) {
+				case string:
+					m[k] = id
+				case []any:
+					if len(x) > 0 {
+						if _, ok := x[0].(string); ok {
+							m[k] = []any{id}
+						}
+					}
+				}
+			}
+			return nil
+		}
+		return visit(body, 0)
+	})
 }
 
 // seeded is a random source drawn from a seed and some words: the same

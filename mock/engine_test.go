@@ -250,6 +250,14 @@ func TestEngineGeneratedIsStable(t *testing.T) {
 	c, _ := serveDoc(t, widgetsDoc(t))
 	first := c.must(200, "GET", "/v1/report/usage", nil)
 	assert.Equal(t, first, c.must(200, "GET", "/v1/report/usage", nil), "the same request answers the same body")
+
+	// A view of a record needs the record, and names what exists.
+	c.must(404, "GET", "/v1/report/widget/0f0f0f0f-0000-4000-8000-000000000000", nil)
+	id := c.must(201, "POST", "/v1/widget/", map[string]any{"name": "Gear"})["widget_id"].(string)
+	report := c.must(200, "GET", "/v1/report/widget/"+id, nil)
+	assert.Equal(t, id, report["widget_id"], "the path's record")
+	assert.Equal(t, id, report["parent_widget_id"], "a reference names a record the project has")
+	assert.Equal(t, report, c.must(200, "GET", "/v1/report/widget/"+id, nil))
 }
 
 // A path added to a document gets state with no Go code.
@@ -312,7 +320,14 @@ func TestOperationsSayHowEachIsAnswered(t *testing.T) {
 		assert.Equal(t, tt.action, o["action"], tt.key)
 		assert.Equal(t, tt.collection, o["collection"], tt.key)
 	}
-	assert.Equal(t, float64(len(ops)-1), got["stateful"])
+	generated := 0
+	for _, o := range byKey {
+		if o["behaviour"] == "generated" {
+			generated++
+		}
+	}
+	assert.Equal(t, 2, generated, "the usage report and the widget report's body")
+	assert.Equal(t, float64(len(ops)-generated), got["stateful"])
 }
 
 func TestEngineCreatedKeysAuthenticate(t *testing.T) {
@@ -349,4 +364,22 @@ func TestEngineCreatedKeysAuthenticate(t *testing.T) {
 	c.as(live).must(200, "GET", "/v1/widget/", nil)
 	c.must(200, "POST", "/_mock/reset", nil)
 	c.as(live).must(401, "GET", "/v1/widget/", nil)
+}
+
+// A record written under another document (a fixture, an old snapshot)
+// lacks members this one requires: reads and writes fill them, and what a
+// patch clears stays cleared.
+func TestEngineFillsRecordsFromElsewhere(t *testing.T) {
+	c, _ := serveDoc(t, widgetsDoc(t))
+	const id = "0a0a0a0a-0000-4000-8000-000000000001"
+	c.must(200, "PUT", "/_mock/state", map[string]any{"provider": "diga", "collections": map[string]any{
+		"diga/widget": map[string]any{demoProject: []any{map[string]any{"id": id, "doc": map[string]any{"widget_id": id, "name": "Old"}}}},
+	}})
+	got := c.must(200, "GET", "/v1/widget/"+id, nil)
+	assert.Equal(t, "Old", got["name"])
+	assert.Equal(t, []any{}, got["tags"], "a required member filled as a fresh record's")
+	patched := c.must(200, "PATCH", "/v1/widget/"+id, map[string]any{"color": "green"})
+	assert.Equal(t, "green", patched["color"])
+	assert.NotEmpty(t, patched["created_date"])
+	c.must(422, "PATCH", "/v1/widget/"+id, map[string]any{"tags": nil})
 }

@@ -53,36 +53,45 @@ func (s *Server) Operations() []Operation {
 
 func describe(b *resources.Binding) string {
 	r := b.Resource.Name
+	an := article(r) + " " + r
+	named := ""
+	if b.Name != "" {
+		named = " (" + b.Name + ")"
+	}
 	switch b.Action {
 	case resources.List:
-		return "lists " + r + " records"
+		return "lists the " + r + " records"
 	case resources.Create:
-		if b.Name != "" {
-			return "creates a " + r + " (" + b.Name + ")"
-		}
-		return "creates a " + r
+		return "creates " + an + named
 	case resources.Get:
-		return "reads a " + r
+		return "reads " + an
 	case resources.Update:
-		return "merge-patches a " + r + " (RFC 7396)"
+		return "merge-patches " + an + " (RFC 7396)"
 	case resources.Replace:
-		return "replaces a " + r
+		return "replaces " + an
 	case resources.Delete:
-		return "deletes a " + r + " and what is nested under it"
+		return "deletes " + an + " and what is nested under it"
 	case resources.Duplicate:
-		return "stores a copy of a " + r
+		return "stores a copy of " + an
 	case resources.Rotate:
-		return "renews the secrets of a " + r
+		return "renews the secrets of " + an
 	case resources.Merge:
-		return "merges into a " + r + " (" + b.Name + ")"
+		return "merges into " + an + named
 	case resources.Act:
-		return "acts on a " + r + " that must exist (" + b.Name + ")"
+		return "acts on " + an + " that must exist" + named
 	case resources.Read:
 		return "reads the tenant's " + r
 	case resources.Write:
 		return "writes the tenant's " + r
 	}
 	return string(b.Action)
+}
+
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // Stateful counts the operations answered from state.

@@ -263,6 +263,18 @@ func Derive(spec *openapi.Spec, rules Rules) *Model {
 		r.Writable = map[string]bool{}
 	}
 
+	// A collection with neither list nor create whose item parameter names
+	// another collection's records (/v1/recording/{call_id}) holds nothing
+	// of its own: it is a view of those records, bound below.
+	kept := m.Resources[:0]
+	for _, r := range m.Resources {
+		if r.Parent == nil && viewOfOther(m, r, byPath) {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	m.Resources = kept
+
 	// Bind every operation.
 	for _, o := range ops {
 		b := bind(m, o, byPath)
@@ -306,6 +318,22 @@ func normalize(path string, scope []string) (string, []string) {
 		params = append(params, name)
 	}
 	return strings.Join(segs, "/"), params
+}
+
+// viewOfOther reports whether r has no list and no create, and its item
+// path's parameter names another collection's records.
+func viewOfOther(m *Model, r *Resource, byPath map[string][]op) bool {
+	if find(byPath[r.Path], "GET") != nil || find(byPath[r.Path], "POST") != nil {
+		return false
+	}
+	for _, o := range byPath[r.Path+"/{}"] {
+		if n := len(o.params); n > 0 {
+			if t := m.Target(o.params[n-1], Rules{}); t != nil && t != r {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // under reports whether p lies below a known collection's own path.
@@ -590,11 +618,19 @@ func bind(m *Model, o op, byPath map[string][]op) *Binding {
 			return b
 		}
 	}
-	// A view of another record: a path ending in {<name>_id} that names
-	// no collection of its own (Diga's /v1/recording/{call_id}).
-	if n := len(o.params); n > 0 && strings.HasSuffix(o.norm, "/{}") && b.Method == "GET" {
-		if t := m.Target(o.params[n-1], Rules{}); t != nil && t.Parent == nil {
-			b.Resource, b.Action = t, View
+	// A path ending in {<name>_id} that names no collection of its own is
+	// about that record, which must exist: a GET views it (Diga's
+	// /v1/recording/{call_id}), a PATCH or PUT merges into it, anything
+	// else acts on it (/v1/invitation/join-company/{invitation_id}).
+	if n := len(o.params); n == 1 && strings.HasSuffix(o.norm, "/{}") {
+		if t := m.Target(o.params[0], Rules{}); t != nil && t.Parent == nil {
+			b.Resource, b.Action = t, Act
+			switch b.Method {
+			case "GET":
+				b.Action = View
+			case "PATCH", "PUT":
+				b.Action = Merge
+			}
 			return b
 		}
 	}
