@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock/mock"
+	"github.com/agentmock/agentmock/mock/provider"
 )
 
 func main() {
@@ -118,6 +119,71 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	return fs, o
 }
 
+// usage prints the subcommands, then serve's flags.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `agentmock: a stateful mock of the Diga and itellico.ai APIs
+
+Usage:
+  agentmock [serve] [flags]          serve every provider (the default)
+  agentmock mock DOCUMENT [flags]    serve any OpenAPI document on its own
+  agentmock routes [flags] [--json]  how every operation is answered
+  agentmock contract [flags]         spec-driven contract checks against a service
+  agentmock healthcheck [flags]      exit 0 when a running agentmock is ready
+  agentmock version                  the module version and VCS revision
+  agentmock help                     this text
+
+Flags of serve (and of mock and routes):
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// parse parses flags with a one-line error and a hint, and the whole usage
+// only when it is asked for.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(fs, stderr)
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w (agentmock help lists the flags)", err)
+	}
+	return nil
+}
+
+// version names the build: the module version and, when the binary was
+// built from a checkout, its VCS revision and time.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "agentmock (no build information)"
+	}
+	v := "agentmock " + info.Main.Version
+	var rev, at, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = " (modified)"
+			}
+		}
+	}
+	if rev != "" {
+		v += " " + rev + dirty
+	}
+	if at != "" {
+		v += " " + at
+	}
+	return v + " " + info.GoVersion
+}
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -131,10 +197,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return routes(ctx, args[1:], getenv, stdout, stderr)
 		case "mock":
 			return mockDocument(ctx, args[1:], getenv, stderr)
+		case "version", "--version", "-version":
+			fmt.Fprintln(stdout, version())
+			return nil
+		case "help", "--help", "-help", "-h":
+			fs, _ := flags(getenv, stderr)
+			usage(fs, stdout)
+			return nil
 		}
 	}
 	fs, o := flags(getenv, stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if o.envErr != nil {
@@ -151,11 +224,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	a, err := mock.Open(ctx, mo)
+	// Listen before the database is opened: a port in use or a bad
+	// address fails the start without creating or seeding the file.
+	lns, err := bind(mock.Registry(), o)
 	if err != nil {
 		return err
 	}
-	served := serve(ctx, a, o, log)
+	a, err := mock.Open(ctx, mo)
+	if err != nil {
+		closeAll(lns)
+		return err
+	}
+	served := serve(ctx, a, lns, log)
 	if err := a.Close(); err != nil {
 		return errors.Join(served, fmt.Errorf("close the database: %w", err))
 	}
@@ -212,23 +292,45 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 	}, nil
 }
 
-func serve(ctx context.Context, a *mock.App, o *options, log *slog.Logger) error {
+// bind listens on every provider's address, in registry order.
+func bind(reg []provider.Descriptor, o *options) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, d := range reg {
+		ln, err := net.Listen("tcp", *o.addrs[d.Name])
+		if err != nil {
+			closeAll(lns)
+			return nil, fmt.Errorf("%s: %w", d.Name, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+func serve(ctx context.Context, a *mock.App, lns []net.Listener, log *slog.Logger) error {
 	var eps []endpoint
 	for i, d := range mock.Registry() {
-		eps = append(eps, endpoint{d.Name, *o.addrs[d.Name], a.Servers[i], d.DefaultKey(a.Fixtures)})
+		eps = append(eps, endpoint{name: d.Name, ln: lns[i], h: a.Servers[i], key: d.DefaultKey(a.Fixtures)})
 	}
 	return listen(ctx, eps, a.Store.Path(), log)
 }
 
-// endpoint is one server to listen for.
+// endpoint is one server to listen for: on ln, or else on addr.
 type endpoint struct {
 	name, addr string
+	ln         net.Listener
 	h          http.Handler
 	key        string
 }
 
 // listen serves every endpoint until ctx ends or one fails, then drains
-// them all.
+// them all. A server that fails is the error it returns, so that the
+// process exits non-zero and a restart policy fires.
 func listen(ctx context.Context, eps []endpoint, db string, log *slog.Logger) error {
 	type listener struct {
 		name, key string
@@ -237,12 +339,15 @@ func listen(ctx context.Context, eps []endpoint, db string, log *slog.Logger) er
 	}
 	var ls []listener
 	for _, p := range eps {
-		ln, err := net.Listen("tcp", p.addr)
-		if err != nil {
-			for _, l := range ls {
-				l.ln.Close()
+		ln := p.ln
+		if ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", p.addr); err != nil {
+				for _, l := range ls {
+					l.ln.Close()
+				}
+				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		srv := mock.HTTPServer(p.h, log, 1)
 		ls = append(ls, listener{p.name, p.key, ln, srv})
@@ -259,11 +364,13 @@ func listen(ctx context.Context, eps []endpoint, db string, log *slog.Logger) er
 	for _, l := range ls {
 		go func() { errs <- l.srv.Serve(l.ln) }()
 	}
+	var failed error
 	select {
 	case <-ctx.Done():
 	case err := <-errs:
 		if !errors.Is(err, http.ErrServerClosed) {
 			log.Error("server failed", "err", err)
+			failed = fmt.Errorf("a server failed: %w", err)
 		}
 	}
 	log.Info("shutting down: draining requests")
@@ -274,5 +381,5 @@ func listen(ctx context.Context, eps []endpoint, db string, log *slog.Logger) er
 			log.Warn("shutdown", "provider", l.name, "err", err)
 		}
 	}
-	return nil
+	return failed
 }

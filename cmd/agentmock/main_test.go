@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +166,34 @@ func TestTuneGC(t *testing.T) {
 			assert.Equal(t, tc.wantLimit, debug.SetMemoryLimit(-1))
 		})
 	}
+}
+
+// TestStartFailsCleanly: a port in use is an error before the database is
+// created, a flag error is one line with a hint, and help and version
+// answer without serving.
+func TestStartFailsCleanly(t *testing.T) {
+	none := func(string) string { return "" }
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	db := filepath.Join(t.TempDir(), "never.db")
+	err = run(context.Background(), []string{"--db", db, "--diga-addr", freeAddr(t), "--itellico-addr", busy.Addr().String()}, none, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "itellico")
+	assert.NoFileExists(t, db, "a start that fails leaves no database behind")
+
+	var stderr bytes.Buffer
+	err = run(context.Background(), []string{"--no-such-flag"}, none, io.Discard, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "agentmock help")
+	assert.Empty(t, stderr.String(), "a flag error is one line, not the whole usage")
+
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"help"}, none, &out, io.Discard))
+	for _, sub := range []string{"mock DOCUMENT", "routes", "contract", "healthcheck", "version", "-diga-addr", "-itellico-spec"} {
+		assert.Contains(t, out.String(), sub)
+	}
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"version"}, none, &out, io.Discard))
+	assert.True(t, strings.HasPrefix(out.String(), "agentmock "), out.String())
 }

@@ -165,7 +165,7 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 func routes(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, o := flags(getenv, stderr)
 	asJSON := fs.Bool("json", false, "print JSON, as GET /_mock/operations answers")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if o.envErr != nil {
@@ -229,7 +229,7 @@ func mockDocument(ctx context.Context, args []string, getenv func(string) string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if file == "" && fs.NArg() > 0 {
@@ -254,11 +254,16 @@ func mockDocument(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	d, err := mock.OpenDocument(ctx, file, mo)
+	ln, err := net.Listen("tcp", *addr) // before the database: a failed start leaves none
 	if err != nil {
 		return err
 	}
-	served := listen(ctx, []endpoint{{name: "document", addr: *addr, h: d.Server}}, d.Store.Path(), log)
+	d, err := mock.OpenDocument(ctx, file, mo)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	served := listen(ctx, []endpoint{{name: "document", ln: ln, h: d.Server}}, d.Store.Path(), log)
 	return errors.Join(served, d.Close())
 }
 
