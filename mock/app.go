@@ -42,6 +42,9 @@ type Options struct {
 	NoControl bool
 	// JournalSize bounds each provider's request journal (0: 1000).
 	JournalSize int
+	// Reset puts an existing database back to the fixtures at start; by
+	// default its data is kept, and the fixtures load only into a new one.
+	Reset bool
 }
 
 // spec is the document file a provider is given, "" for its embedded one.
@@ -124,6 +127,18 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, sp
 		a.Servers = append(a.Servers, srv)
 	}
 	a.Diga, a.Itellico = a.Server("diga"), a.Server("itellico")
+	switch {
+	case empty:
+	case o.Reset:
+		for _, srv := range a.Servers {
+			if err := srv.resetData(ctx); err != nil {
+				return nil, fmt.Errorf("mock: reset %s: %w", srv.prov.Name(), err)
+			}
+		}
+		o.Logger.Info("database reset to the fixtures", "db", st.Path())
+	default:
+		o.Logger.Info("reusing the database as it is: the fixtures load only into a new one (--reset starts from them)", "db", st.Path())
+	}
 	return a, nil
 }
 

@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -103,21 +104,26 @@ func (c *control) document(*provider.Request) (provider.Response, error) {
 // transaction, and forgets the journal and the fault rules.
 func (c *control) reset(req *provider.Request) (provider.Response, error) {
 	start := time.Now()
-	err := c.p.store.Write(req.Ctx, func(tx *store.Tx) error {
-		for _, coll := range c.p.collections() {
-			if err := tx.DeleteCollection(coll); err != nil {
-				return err
-			}
-		}
-		return c.p.prov.Seed(tx, c.p)
-	})
-	if err != nil {
+	if err := c.p.resetData(req.Ctx); err != nil {
 		return provider.Response{}, err
 	}
 	c.p.journal.clear()
 	c.p.faults.clear()
 	took := float64(time.Since(start).Microseconds()) / 1000
 	return provider.Response{Status: http.StatusOK, Body: map[string]any{"status": "reset", "took_ms": took}}, nil
+}
+
+// resetData puts the provider's collections back to the fixtures, in one
+// transaction.
+func (s *Server) resetData(ctx context.Context) error {
+	return s.store.Write(ctx, func(tx *store.Tx) error {
+		for _, coll := range s.collections() {
+			if err := tx.DeleteCollection(coll); err != nil {
+				return err
+			}
+		}
+		return s.prov.Seed(tx, s)
+	})
 }
 
 type snapshotRecord struct {

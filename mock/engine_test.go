@@ -383,3 +383,29 @@ func TestEngineFillsRecordsFromElsewhere(t *testing.T) {
 	assert.NotEmpty(t, patched["created_date"])
 	c.must(422, "PATCH", "/v1/widget/"+id, map[string]any{"tags": nil})
 }
+
+// TestDocumentsOwnErrors: a 405 names the allowed methods, and a Prefer
+// for an error status answers the document's own example for it.
+func TestDocumentsOwnErrors(t *testing.T) {
+	c, _ := serveDoc(t, widgetsDoc(t))
+	req, err := http.NewRequest("PUT", c.url+"/v1/widget/", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer sk-diga-demo")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
+	assert.Equal(t, "GET, POST", res.Header.Get("Allow"))
+
+	req, err = http.NewRequest("GET", c.url+"/v1/widget/0f0f0f0f-0000-4000-8000-000000000000", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer sk-diga-demo")
+	req.Header.Set("Prefer", "code=404")
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&body))
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	assert.Equal(t, "WIDGET_NOT_FOUND", body["error_code"])
+}

@@ -67,6 +67,11 @@ func (s *Server) preferred(req *provider.Request, p preference) (provider.Respon
 		status = openapi.SuccessStatus(req.Route.Operation)
 	}
 	if status >= 400 {
+		// The document's own example for that status (Diga's
+		// CALL_NOT_FOUND), as Prism answers; else the provider's body.
+		if ex, ok := s.spec.Example(req.Route.Operation, status, p.example); ok {
+			return provider.Response{Status: status, Body: ex}, nil
+		}
 		return provider.Response{}, &provider.Error{Status: status, Message: "Forced by Prefer: code=" + strconv.Itoa(status), Forced: true}
 	}
 	return s.example(req, status, p.example, p.dynamic)

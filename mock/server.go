@@ -525,6 +525,16 @@ func (s *Server) noRoute(c echo.Context, err error) error {
 		}
 	}
 	if errors.Is(err, openapi.ErrMethodNotAllowed) {
+		// RFC 9110: a 405 names the methods the path does allow.
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, err := s.spec.FindRoute(probe); err == nil {
+				allowed = append(allowed, m)
+			}
+		}
+		c.Response().Header().Set("Allow", strings.Join(allowed, ", "))
 		return s.send(c, nil, http.StatusMethodNotAllowed, s.errorBody(provider.Fail(http.StatusMethodNotAllowed, "Method Not Allowed")), true)
 	}
 	return s.send(c, nil, http.StatusNotFound, s.errorBody(provider.Fail(http.StatusNotFound, fmt.Sprintf("No operation matches %s %s", r.Method, r.URL.Path))), true)

@@ -70,6 +70,7 @@ type options struct {
 	addrs, specs      map[string]*string
 	db                string
 	fixtures          string
+	reset             bool
 	allowUnknown      bool
 	validateResponses bool
 	fsync             bool
@@ -92,6 +93,7 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	}
 	fs.StringVar(&o.db, "db", "agentmock.db", "bbolt database file")
 	fs.StringVar(&o.fixtures, "fixtures", "", "directory with diga.json and itellico.json replacing the embedded fixtures")
+	fs.BoolVar(&o.reset, "reset", false, "put an existing database back to the fixtures at start (by default its data is kept)")
 	for _, d := range mock.Registry() {
 		o.specs[d.Name] = fs.String(d.Name+"-spec", "", "OpenAPI document (YAML or JSON) replacing the embedded "+d.Title+" document")
 	}
@@ -281,6 +283,7 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 		DB:                     o.db,
 		FixturesDir:            o.fixtures,
 		Specs:                  o.specFiles(),
+		Reset:                  o.reset,
 		AllowUnknownFields:     o.allowUnknown,
 		SkipResponseValidation: !o.validateResponses,
 		NoSync:                 !o.fsync,
