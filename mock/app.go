@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/agentmock/agentmock/fixtures"
@@ -201,13 +204,22 @@ func LoadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openap
 	}
 	var data []byte
 	var err error
-	if file != "" {
+	switch {
+	case strings.HasPrefix(file, "http://") || strings.HasPrefix(file, "https://"):
+		data, err = fetch(ctx, file)
+	case file != "":
 		data, err = os.ReadFile(file)
-	} else {
+	default:
 		data, err = openapi.Embedded(name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s document: %w", name, err)
+	}
+	if converted, ok, err := openapi.FromSwagger2(data); err != nil {
+		return nil, fmt.Errorf("%s document: %w", name, err)
+	} else if ok {
+		log.Warn("the document is Swagger 2.0: serving it converted to OpenAPI 3", "provider", name)
+		data = converted
 	}
 	spec, err := openapi.Load(ctx, data)
 	if err != nil {
@@ -217,4 +229,30 @@ func LoadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openap
 		log.Warn("the document does not pass strict OpenAPI validation; serving it anyway", "provider", name, "warning", w)
 	}
 	return spec, nil
+}
+
+// fetchTimeout bounds fetching a document from a URL at start.
+const fetchTimeout = 15 * time.Second
+
+// fetch reads a document from an http(s) URL, as users have the vendors'.
+func fetch(ctx context.Context, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch %s: %s", url, res.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	return data, nil
 }

@@ -107,8 +107,15 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	s.model = resources.Derive(spec, p.Rules())
 	s.handlers = p.Handlers(s)
 	s.behaviours = map[string]bool{}
+	served := 0
 	for k := range s.handlers {
 		s.behaviours[k] = true
+		if spec.Operation(k) != nil {
+			served++
+		}
+	}
+	if len(s.handlers) > 0 && served == 0 {
+		s.log.Warn("the document does not look like this provider's: none of the operations it has behaviour for are in it (a document given for another provider?)")
 	}
 	if _, isControl := p.(*control); !isControl {
 		maps.Copy(s.handlers, s.engineHandlers(s.handlers))

@@ -103,6 +103,9 @@ func Load(ctx context.Context, data []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: parse: %w", err)
 	}
+	if doc.OpenAPI == "" {
+		return nil, errors.New("openapi: not an OpenAPI document: it has no openapi member (a Swagger 2.0 one has swagger: \"2.0\")")
+	}
 	if doc.Paths == nil || doc.Paths.Len() == 0 {
 		return nil, errors.New("openapi: the document declares no paths")
 	}
