@@ -64,9 +64,15 @@ func TestEveryOperationAnswers(t *testing.T) {
 			spec := tg.srv.App.Diga.Spec()
 			d := tg.diga(t)
 			answered := 0
+			provided := map[string]bool{}
+			for _, o := range tg.srv.App.Diga.Operations() {
+				if o.Behaviour == "provider" {
+					provided[openapi.OperationKey(o.Method, o.Path)] = true
+				}
+			}
 			for _, op := range spec.Operations() {
-				if tg.srv.App.Diga.HasBehaviour(op.Key) {
-					continue
+				if provided[op.Key] {
+					continue // Diga's own behaviour, tested on its own
 				}
 				path, query, body := sampleRequest(t, spec, op)
 				r := d.do(op.Method, path+query, body)
@@ -75,7 +81,7 @@ func TestEveryOperationAnswers(t *testing.T) {
 					answered++
 				}
 			}
-			t.Logf("%s: %d stateless operations answered 2xx", name, answered)
+			t.Logf("%s: %d engine operations answered 2xx", name, answered)
 			assert.Positive(t, answered)
 		})
 	}

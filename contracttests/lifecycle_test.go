@@ -27,20 +27,24 @@ func digaDocuments() map[string]string {
 	return docs
 }
 
-// status is the success status the served document declares. Against an
-// external instance, that is taken to be our embedded document.
+// spec is the Diga document served. Against an external instance, that is
+// taken to be our embedded document.
+func (tg *target) spec(t *testing.T) *openapi.Spec {
+	t.Helper()
+	if tg.srv != nil {
+		return tg.srv.App.Diga.Spec()
+	}
+	data, err := openapi.Embedded("diga")
+	require.NoError(t, err)
+	spec, err := openapi.Load(context.Background(), data)
+	require.NoError(t, err)
+	return spec
+}
+
+// status is the success status the served document declares.
 func (tg *target) status(t *testing.T, key string) int {
 	t.Helper()
-	var spec *openapi.Spec
-	if tg.srv != nil {
-		spec = tg.srv.App.Diga.Spec()
-	} else {
-		data, err := openapi.Embedded("diga")
-		require.NoError(t, err)
-		spec, err = openapi.Load(context.Background(), data)
-		require.NoError(t, err)
-	}
-	op := spec.Operation(key)
+	op := tg.spec(t).Operation(key)
 	require.NotNil(t, op, key)
 	return openapi.SuccessStatus(op.Operation)
 }
@@ -114,11 +118,14 @@ func TestDigaLifecycle(t *testing.T) {
 			require.Len(t, rows, 1, "the published list shows the agent once")
 			assert.Equal(t, v3ID, rows[0]["version_id"], "as its published row")
 			assert.Equal(t, true, rows[0]["is_published"])
-			// With limit=1 the page count is the total.
-			pubTotal := c.do("GET", "/v1/agent/?is_published=true&limit=1&page=1", nil).must(t, http.StatusOK).json["total_pages"]
-			allTotal := c.do("GET", "/v1/agent/?limit=1&page=1", nil).must(t, http.StatusOK).json["total_pages"]
-			require.IsType(t, 0.0, pubTotal)
-			assert.Less(t, pubTotal, allTotal, "agents with no published version are left out of the total")
+			// With limit=1 the page count is the total, where the document
+			// has page numbers at all (the seed era's list has none).
+			if list := tg.spec(t).Operation("GET /v1/agent/"); list != nil && list.Operation.Parameters.GetByInAndName("query", "page") != nil {
+				pubTotal := c.do("GET", "/v1/agent/?is_published=true&limit=1&page=1", nil).must(t, http.StatusOK).json["total_pages"]
+				allTotal := c.do("GET", "/v1/agent/?limit=1&page=1", nil).must(t, http.StatusOK).json["total_pages"]
+				require.IsType(t, 0.0, pubTotal)
+				assert.Less(t, pubTotal, allTotal, "agents with no published version are left out of the total")
+			}
 
 			// Publishing another version unpublishes the previous one.
 			c.do("PATCH", "/v1/agent/"+id+"/published_version", `{"version_id":"`+v1+`"}`).must(t, http.StatusOK)
