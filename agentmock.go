@@ -22,10 +22,27 @@ const (
 // Violation is one reason a request does not conform to the document. Kind is
 // a stable machine name close to pydantic's error types, so that each
 // provider can render it in its own vocabulary.
+//
+// A validator sets the kind and what its message names; a provider's
+// renderer (mock/provider/pydantic for FastAPI's wording) writes the
+// message. A provider's own checks may set Message themselves.
 type Violation struct {
-	In      Location
-	Path    []string // member names and array indexes below In
-	Kind    string
+	In   Location
+	Path []string // member names and array indexes below In
+	Kind string
+	// Limit is the bound, length or pattern the value breaks.
+	Limit string
+	// Expected lists the allowed values, a union's tags, or the format's
+	// name.
+	Expected []string
+	// Tag and Got are a tagged union's tag member and the value it held.
+	Tag, Got string
+	// Variant names the union variant the violation was found in.
+	Variant string
+	// Reason is a validator's own words, for a keyword with no wording of
+	// a renderer's.
+	Reason string
+	// Message, when set, is the message as written, rendered as it is.
 	Message string
 }
 

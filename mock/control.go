@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/mock/provider"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -33,6 +35,8 @@ func (c *control) Authenticate(*http.Request) (provider.Principal, bool) {
 }
 func (c *control) Rules() resources.Rules          { return resources.Rules{} }
 func (c *control) Credential(*http.Request) string { return "" }
+
+func (c *control) Describe(v agentmock.Violation) string { return pydantic.Message(v) }
 func (c *control) Missing(_, id string) *provider.Error {
 	return provider.NotFound("", id+" not found")
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/mock/provider"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -113,12 +115,14 @@ func (d *document) Render(e *provider.Error) map[string]any {
 		body["detail"] = "The request does not conform to the document"
 		errs := make([]any, len(e.Violations))
 		for i, v := range e.Violations {
-			errs[i] = map[string]any{"field": v.Field(), "message": v.Message}
+			errs[i] = map[string]any{"field": v.Field(), "message": pydantic.Message(v)}
 		}
 		body["errors"] = errs
 	}
 	return body
 }
+
+func (d *document) Describe(v agentmock.Violation) string { return pydantic.Message(v) }
 
 func (d *document) Malformed(err error) *provider.Error {
 	return &provider.Error{Status: http.StatusBadRequest, Message: "Malformed JSON body", Detail: err.Error()}

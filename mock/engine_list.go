@@ -109,7 +109,7 @@ func filterOf(req *provider.Request, r *resources.Resource) (func([]byte) bool, 
 		at, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
 			return nil, provider.Invalid(agentmock.Violation{In: agentmock.InQuery, Path: []string{name}, Kind: agentmock.KindDateTime,
-				Message: "Input should be a valid datetime with a timezone"})
+				Expected: []string{"datetime with a timezone"}})
 		}
 		conds = append(conds, condition{member: member, op: op, at: at})
 	}

@@ -89,7 +89,7 @@ func (s *Server) journaled(next echo.HandlerFunc) echo.HandlerFunc {
 			e.OperationID, e.PathTemplate = tr.route.Operation.OperationID, tr.route.Path
 		}
 		for _, v := range tr.violations {
-			e.Violations = append(e.Violations, violationOut{Field: v.Field(), Message: v.Message, Type: v.Kind})
+			e.Violations = append(e.Violations, violationOut{Field: v.Field(), Message: s.prov.Describe(v), Type: v.Kind})
 		}
 		s.journal.add(e)
 		return nil

@@ -291,7 +291,7 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 
 // missingBody is FastAPI's error for a required body that is absent.
 func missingBody() *provider.Error {
-	e := provider.Invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing, Message: "Field required"})
+	e := provider.Invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing})
 	e.MissingBody = true
 	return e
 }
@@ -447,7 +447,7 @@ func (s *Server) declaredErrorBody(route *openapi.Route, e *provider.Error) map[
 	flat.Violations = nil
 	msgs := make([]string, len(e.Violations))
 	for i, v := range e.Violations {
-		msgs[i] = v.Field() + ": " + v.Message
+		msgs[i] = v.Field() + ": " + s.prov.Describe(v)
 	}
 	flat.Message = strings.Join(msgs, "; ")
 	return s.errorBody(&flat) // checked, like every answer, as it is sent
@@ -483,7 +483,7 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 			cerr = s.checkResponse(c.Request(), route, status, data)
 		} else if s.cfg.ValidateResponses && sch != nil {
 			if vs := s.spec.Check(agentmock.InBody, sch, body, false); len(vs) > 0 {
-				cerr = fmt.Errorf("%s: %s", vs[0].Field(), vs[0].Message)
+				cerr = fmt.Errorf("%s: %s", vs[0].Field(), s.prov.Describe(vs[0]))
 			}
 		}
 		if cerr != nil {
@@ -550,11 +550,7 @@ func (s *Server) noRoute(c echo.Context, err error) error {
 // extraMember is the violation for a member the document does not declare,
 // naming the union variant it does not belong to, if any.
 func extraMember(m openapi.Member) agentmock.Violation {
-	msg := "Extra inputs are not permitted"
-	if m.Variant != "" {
-		msg += fmt.Sprintf(": '%s' is not a field of the %s variant", m.Path[len(m.Path)-1], m.Variant)
-	}
-	return agentmock.Violation{In: agentmock.InBody, Path: m.Path, Kind: agentmock.KindExtraForbidden, Message: msg}
+	return agentmock.Violation{In: agentmock.InBody, Path: m.Path, Kind: agentmock.KindExtraForbidden, Variant: m.Variant}
 }
 
 // withoutEmptyQuery returns r without its empty query values, so that

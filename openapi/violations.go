@@ -126,7 +126,7 @@ func (s *Spec) collect(in agentmock.Location, prefix []string, sch *openapi3.Sch
 			s.schemaViolation(in, prefix, sch, v, se, out)
 			return
 		}
-		*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Message: err.Error()})
+		*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Reason: err.Error()})
 	}
 }
 
@@ -137,12 +137,12 @@ func (s *Spec) requestViolation(in agentmock.Location, prefix []string, sch *ope
 			s.collect(in, prefix, sch, v, e.Err, out)
 			return
 		}
-		*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Message: e.Reason})
+		*out = append(*out, agentmock.Violation{In: in, Path: prefix, Kind: agentmock.KindValue, Reason: e.Reason})
 		return
 	}
 	loc, path := agentmock.Location(p.In), []string{p.Name}
 	if errors.Is(e.Err, openapi3filter.ErrInvalidRequired) {
-		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindMissing, Message: "Field required"})
+		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindMissing})
 		return
 	}
 	var ps *openapi3.Schema
@@ -158,7 +158,7 @@ func (s *Spec) requestViolation(in agentmock.Location, prefix []string, sch *ope
 		// of the type.
 		*out = append(*out, parseViolation(loc, path, View(ps)))
 	case e.Err == nil:
-		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindValue, Message: e.Reason})
+		*out = append(*out, agentmock.Violation{In: loc, Path: path, Kind: agentmock.KindValue, Reason: e.Reason})
 	case errors.As(e.Err, &pe):
 		*out = append(*out, parseViolation(loc, path, View(ps)))
 	default:
@@ -257,78 +257,76 @@ func (s *Spec) schemaViolation(in agentmock.Location, prefix []string, root *ope
 			return
 		}
 	}
-	add := func(kind, msg string, p []string) {
-		*out = append(*out, agentmock.Violation{In: in, Path: p, Kind: kind, Message: msg})
+	add := func(v agentmock.Violation, p []string) {
+		v.In, v.Path = in, p
+		*out = append(*out, v)
 	}
+	kindOnly := func(kind string) agentmock.Violation { return agentmock.Violation{Kind: kind} }
 	switch field {
 	case "required":
 		// kin's own validator puts the missing name on the path; the 2020-12
 		// one names every missing member in its kind.
 		if k, ok := kindOf(se).(*kind.Required); ok {
 			for _, name := range k.Missing {
-				add(agentmock.KindMissing, "Field required", appendPath(path, name))
+				add(kindOnly(agentmock.KindMissing), appendPath(path, name))
 			}
 			return
 		}
-		add(agentmock.KindMissing, "Field required", path)
+		add(kindOnly(agentmock.KindMissing), path)
 	case "additionalProperties", "unevaluatedProperties":
 		var names []string
 		if k, ok := kindOf(se).(*kind.AdditionalProperties); ok {
 			names = k.Properties
 		}
 		if len(names) == 0 {
-			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", path)
+			add(kindOnly(agentmock.KindExtraForbidden), path)
 		}
 		for _, name := range names {
-			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", appendPath(path, name))
+			add(kindOnly(agentmock.KindExtraForbidden), appendPath(path, name))
 		}
 	case "properties":
 		// kin's own validator reports an undeclared member against the
 		// object's properties, naming it only in its message: find it.
 		for _, name := range extraMembers(sch, se.Value) {
-			add(agentmock.KindExtraForbidden, "Extra inputs are not permitted", appendPath(path, name))
+			add(kindOnly(agentmock.KindExtraForbidden), appendPath(path, name))
 		}
 	case "type", "nullable":
 		*out = append(*out, typeViolation(in, path, View(sch)))
 	case "enum", "const":
-		add(agentmock.KindEnum, enumMessage(View(sch)), path)
+		add(agentmock.Violation{Kind: agentmock.KindEnum, Expected: enumValues(View(sch))}, path)
 	case "minimum", "exclusiveMinimum":
-		kind, word := agentmock.KindGreaterEqual, "greater than or equal to"
+		k := agentmock.KindGreaterEqual
 		if field == "exclusiveMinimum" || (sch != nil && sch.ExclusiveMin.IsTrue()) {
-			kind, word = agentmock.KindGreater, "greater than"
+			k = agentmock.KindGreater
 		}
-		add(kind, fmt.Sprintf("Input should be %s %s", word, bound(sch, true)), path)
+		add(agentmock.Violation{Kind: k, Limit: bound(sch, true)}, path)
 	case "maximum", "exclusiveMaximum":
-		kind, word := agentmock.KindLessEqual, "less than or equal to"
+		k := agentmock.KindLessEqual
 		if field == "exclusiveMaximum" || (sch != nil && sch.ExclusiveMax.IsTrue()) {
-			kind, word = agentmock.KindLess, "less than"
+			k = agentmock.KindLess
 		}
-		add(kind, fmt.Sprintf("Input should be %s %s", word, bound(sch, false)), path)
+		add(agentmock.Violation{Kind: k, Limit: bound(sch, false)}, path)
 	case "maxLength":
-		n := limit(View(sch).MaxLength)
-		add(agentmock.KindTooLong, fmt.Sprintf("String should have at most %d character%s", n, plural(n)), path)
+		add(agentmock.Violation{Kind: agentmock.KindTooLong, Limit: fmt.Sprint(limit(View(sch).MaxLength))}, path)
 	case "minLength":
-		n := sch.MinLength
-		add(agentmock.KindTooShort, fmt.Sprintf("String should have at least %d character%s", n, plural(n)), path)
+		add(agentmock.Violation{Kind: agentmock.KindTooShort, Limit: fmt.Sprint(sch.MinLength)}, path)
 	case "maxItems":
-		n := limit(View(sch).MaxItems)
-		add(agentmock.KindTooManyItems, fmt.Sprintf("List should have at most %d item%s", n, plural(n)), path)
+		add(agentmock.Violation{Kind: agentmock.KindTooManyItems, Limit: fmt.Sprint(limit(View(sch).MaxItems))}, path)
 	case "minItems":
-		add(agentmock.KindTooFewItems, fmt.Sprintf("List should have at least %d item%s", sch.MinItems, plural(sch.MinItems)), path)
+		add(agentmock.Violation{Kind: agentmock.KindTooFewItems, Limit: fmt.Sprint(sch.MinItems)}, path)
 	case "pattern":
-		add(agentmock.KindPattern, fmt.Sprintf("String should match pattern '%s'", sch.Pattern), path)
+		add(agentmock.Violation{Kind: agentmock.KindPattern, Limit: sch.Pattern}, path)
 	case "format":
-		add(formatViolation(sch, path, in))
+		add(formatViolation(sch), path)
 	case "anyOf", "oneOf", "allOf":
-		add(agentmock.KindUnion, "Input does not match any of the allowed shapes", path)
+		add(kindOnly(agentmock.KindUnion), path)
 	default:
 		if _, ok := kindOf(se).(*kind.Format); ok && sch != nil && sch.Format != "" {
-			add(formatViolation(sch, path, in))
+			add(formatViolation(sch), path)
 			return
 		}
-		// A keyword with no pydantic wording of ours: kin's reason, as a
-		// message only.
-		add(agentmock.KindValue, cleanReason(se.Reason), path)
+		// A keyword with no kind of ours: kin's reason, as the message.
+		add(agentmock.Violation{Kind: agentmock.KindValue, Reason: cleanReason(se.Reason)}, path)
 	}
 }
 
@@ -358,8 +356,8 @@ func (s *Spec) explainUnion(in agentmock.Location, path []string, sch *openapi3.
 	var sub []agentmock.Violation
 	s.collect(in, path, target, v, err, &sub)
 	for i := range sub {
-		if variant != "" && !strings.Contains(sub[i].Message, "variant") {
-			sub[i].Message += fmt.Sprintf(" (in the %s variant)", variant)
+		if sub[i].Variant == "" {
+			sub[i].Variant = variant
 		}
 	}
 	*out = append(*out, sub...)
@@ -373,31 +371,26 @@ func (s *Spec) explainTag(in agentmock.Location, path []string, sch *openapi3.Sc
 	if tag == "" {
 		return false
 	}
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "'" + v + "'"
-	}
 	got, ok := obj[tag]
 	if !ok || got == nil {
-		*out = append(*out, agentmock.Violation{In: in, Path: appendPath(path, tag), Kind: "union_tag_not_found",
-			Message: fmt.Sprintf("Unable to extract tag using discriminator '%s': expected one of %s", tag, strings.Join(quoted, ", "))})
+		*out = append(*out, agentmock.Violation{In: in, Path: appendPath(path, tag), Kind: "union_tag_not_found", Tag: tag, Expected: values})
 		return true
 	}
 	*out = append(*out, agentmock.Violation{In: in, Path: appendPath(path, tag), Kind: agentmock.KindUnion,
-		Message: fmt.Sprintf("Input tag '%v' found using '%s' does not match any of the expected tags: %s", got, tag, strings.Join(quoted, ", "))})
+		Tag: tag, Got: fmt.Sprint(got), Expected: values})
 	return true
 }
 
-func formatViolation(sch *openapi3.Schema, path []string, in agentmock.Location) (string, string, []string) {
+func formatViolation(sch *openapi3.Schema) agentmock.Violation {
 	switch View(sch).Format {
 	case "uuid", "uuid4":
-		return agentmock.KindUUID, "Input should be a valid UUID", path
+		return agentmock.Violation{Kind: agentmock.KindUUID}
 	case "date-time":
-		return agentmock.KindDateTime, "Input should be a valid datetime", path
+		return agentmock.Violation{Kind: agentmock.KindDateTime}
 	case "date":
-		return "date_parsing", "Input should be a valid date", path
+		return agentmock.Violation{Kind: "date_parsing"}
 	}
-	return agentmock.KindValue, fmt.Sprintf("Input should be a valid %s", View(sch).Format), path
+	return agentmock.Violation{Kind: agentmock.KindValue, Expected: []string{View(sch).Format}}
 }
 
 // parseViolation is pydantic's error for a parameter's text that does not
@@ -406,59 +399,54 @@ func parseViolation(in agentmock.Location, path []string, sch *openapi3.Schema) 
 	v := typeViolation(in, path, sch)
 	switch v.Kind {
 	case "int_type":
-		v.Kind, v.Message = "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+		v.Kind = "int_parsing"
 	case "float_type":
-		v.Kind, v.Message = "float_parsing", "Input should be a valid number, unable to parse string as a number"
+		v.Kind = "float_parsing"
 	case "bool_type":
-		v.Kind, v.Message = "bool_parsing", "Input should be a valid boolean, unable to interpret input"
+		v.Kind = "bool_parsing"
 	}
 	return v
 }
 
+// typeViolation names the type a value should have had.
 func typeViolation(in agentmock.Location, path []string, sch *openapi3.Schema) agentmock.Violation {
-	kind, msg := "value_error", "Input has the wrong type"
-	if sch != nil && sch.Type != nil {
-		for _, t := range *sch.Type {
-			switch t {
-			case "integer":
-				kind, msg = "int_type", "Input should be a valid integer"
-			case "number":
-				kind, msg = "float_type", "Input should be a valid number"
-			case "string":
-				kind, msg = "string_type", "Input should be a valid string"
-			case "boolean":
-				kind, msg = "bool_type", "Input should be a valid boolean"
-			case "array":
-				kind, msg = "list_type", "Input should be a valid list"
-			case "object":
-				kind, msg = "dict_type", "Input should be a valid dictionary or object"
-			default:
-				continue
-			}
+	v := agentmock.Violation{In: in, Path: path, Kind: agentmock.KindType}
+	if sch == nil || sch.Type == nil {
+		return v
+	}
+	for _, t := range *sch.Type {
+		if k, ok := typeKinds[t]; ok {
+			v.Kind = k
 			break
 		}
 	}
-	return agentmock.Violation{In: in, Path: path, Kind: kind, Message: msg}
+	return v
 }
 
-func enumMessage(sch *openapi3.Schema) string {
-	if sch == nil || len(sch.Enum) == 0 {
-		if sch != nil && sch.Const != nil {
-			return fmt.Sprintf("Input should be '%v'", sch.Const)
-		}
-		return "Input should be one of the allowed values"
+// typeKinds are pydantic's kinds for a value not of a JSON type.
+var typeKinds = map[string]string{
+	"integer": "int_type", "number": "float_type", "string": "string_type",
+	"boolean": "bool_type", "array": "list_type", "object": "dict_type",
+}
+
+// enumValues lists what an enum (or a const) allows, as text.
+func enumValues(sch *openapi3.Schema) []string {
+	if sch == nil {
+		return nil
 	}
-	parts := make([]string, 0, len(sch.Enum))
+	if len(sch.Enum) == 0 {
+		if sch.Const != nil {
+			return []string{fmt.Sprint(sch.Const)}
+		}
+		return nil
+	}
+	out := make([]string, 0, len(sch.Enum))
 	for _, e := range sch.Enum {
-		if e == nil {
-			continue
+		if e != nil {
+			out = append(out, fmt.Sprint(e))
 		}
-		parts = append(parts, fmt.Sprintf("'%v'", e))
 	}
-	if len(parts) == 1 {
-		return "Input should be " + parts[0]
-	}
-	return "Input should be " + strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+	return out
 }
 
 func bound(sch *openapi3.Schema, lower bool) string {
@@ -489,13 +477,6 @@ func limit(p *uint64) uint64 {
 		return 0
 	}
 	return *p
-}
-
-func plural(n uint64) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // cleanReason drops the schema dump kin-openapi appends to its reasons.

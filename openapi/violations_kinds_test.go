@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,7 +47,7 @@ func TestViolationKinds(t *testing.T) {
 				require.Len(t, vs, 1, "%+v", vs)
 				assert.Equal(t, tt.field, vs[0].Field())
 				assert.Equal(t, tt.kind, vs[0].Kind)
-				assert.Equal(t, tt.msg, vs[0].Message)
+				assert.Equal(t, tt.msg, pydantic.Message(vs[0]))
 			})
 		}
 		t.Run(version+"/two missing", func(t *testing.T) {

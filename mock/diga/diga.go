@@ -12,6 +12,7 @@ import (
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/mock/provider"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -155,6 +156,9 @@ func (d *diga) Credential(r *http.Request) string {
 	return strings.TrimSpace(key)
 }
 
+// Describe words violations as FastAPI's pydantic does.
+func (d *diga) Describe(v agentmock.Violation) string { return pydantic.Message(v) }
+
 // Missing is Diga's 404: NOT_FOUND unless the operation declares its own
 // code, and a message naming the record.
 func (d *diga) Missing(resource, id string) *provider.Error {
@@ -181,7 +185,7 @@ func (d *diga) Render(e *provider.Error) map[string]any {
 	if len(e.Violations) > 0 {
 		detail := make([]any, len(e.Violations))
 		for i, v := range e.Violations {
-			detail[i] = map[string]any{"loc": v.Loc(), "msg": v.Message, "type": v.Kind}
+			detail[i] = map[string]any{"loc": v.Loc(), "msg": pydantic.Message(v), "type": v.Kind}
 		}
 		return map[string]any{"detail": detail}
 	}

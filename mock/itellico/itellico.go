@@ -10,6 +10,7 @@ import (
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
 	"github.com/agentmock/agentmock/mock/provider"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -97,6 +98,9 @@ func (it *itellico) Rules() resources.Rules {
 		Names:         map[string]string{"/v1/accounts/{}/agents": "agents"},
 	}
 }
+
+// Describe words violations as the errors' messages do: pydantic's words.
+func (it *itellico) Describe(v agentmock.Violation) string { return pydantic.Message(v) }
 
 // Missing is itellico's 404, worded as its agent 404 is.
 func (it *itellico) Missing(resource, id string) *provider.Error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 )
 
 // Error is a failure to answer with a provider's error body. Handlers and
@@ -26,7 +27,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if len(e.Violations) > 0 {
-		return fmt.Sprintf("%d: %d violation(s), first: %s: %s", e.Status, len(e.Violations), e.Violations[0].Field(), e.Violations[0].Message)
+		return fmt.Sprintf("%d: %d violation(s), first: %s: %s", e.Status, len(e.Violations), e.Violations[0].Field(), pydantic.Message(e.Violations[0]))
 	}
 	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
 }
@@ -56,7 +57,7 @@ func CodeMessageBody(code string, e *Error) map[string]any {
 		body["message"] = "Validation failed"
 		errs := make([]any, len(e.Violations))
 		for i, v := range e.Violations {
-			errs[i] = map[string]any{"field": v.Field(), "message": v.Message}
+			errs[i] = map[string]any{"field": v.Field(), "message": pydantic.Message(v)}
 		}
 		body["errors"] = errs
 	}

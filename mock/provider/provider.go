@@ -63,6 +63,9 @@ type Provider interface {
 	Rules() resources.Rules
 	// Missing is the provider's 404 for a record of a derived resource.
 	Missing(resource, id string) *Error
+	// Describe words a violation in the provider's vocabulary (the
+	// journal and flattened messages use it).
+	Describe(v agentmock.Violation) string
 }
 
 // Engine is what the engine gives a provider's behaviour: the store, the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -186,7 +187,7 @@ func (rs *Resource) FixtureAgent(a fixtures.Agent) (map[string]any, time.Time, e
 		return nil, time.Time{}, fmt.Errorf("agent %s: created: %w", a.ID, err)
 	}
 	if vs := rs.spec.Check(agentmock.InBody, rs.Create, body, true); len(vs) > 0 {
-		return nil, time.Time{}, fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), vs[0].Message)
+		return nil, time.Time{}, fmt.Errorf("agent %s: %s: %s", a.ID, vs[0].Field(), pydantic.Message(vs[0]))
 	}
 	return body, created, nil
 }
