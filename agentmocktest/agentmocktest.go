@@ -70,11 +70,21 @@ func WithAllowUnknownFields() Option { return func(o *mock.Options) { o.AllowUnk
 // WithDB uses the given database file instead of a new temporary one.
 func WithDB(path string) Option { return func(o *mock.Options) { o.DB = path } }
 
+// WithSpec serves the given document (a file or an http(s) URL) for a
+// provider instead of its embedded one.
+func WithSpec(p Provider, file string) Option {
+	return func(o *mock.Options) { o.Specs = withSpec(o.Specs, string(p), file) }
+}
+
 // WithDigaSpec serves the given Diga document instead of the embedded one.
-func WithDigaSpec(file string) Option { return func(o *mock.Options) { o.DigaSpec = file } }
+func WithDigaSpec(file string) Option {
+	return func(o *mock.Options) { o.Specs = withSpec(o.Specs, "diga", file) }
+}
 
 // WithItellicoSpec serves the given itellico document instead of ours.
-func WithItellicoSpec(file string) Option { return func(o *mock.Options) { o.ItellicoSpec = file } }
+func WithItellicoSpec(file string) Option {
+	return func(o *mock.Options) { o.Specs = withSpec(o.Specs, "itellico", file) }
+}
 
 // WithFixtures loads diga.json and itellico.json from dir instead of the
 // embedded fixtures.
@@ -328,4 +338,14 @@ func (s *Server) control(t TB, p Provider, method, path string, in, out any) {
 			t.Fatalf("agentmocktest: %s %s: %v", method, path, fmt.Errorf("decode: %w", err))
 		}
 	}
+}
+
+// withSpec sets one provider's document in a specs map, making the map
+// when there is none yet.
+func withSpec(specs map[string]string, provider, file string) map[string]string {
+	if specs == nil {
+		specs = map[string]string{}
+	}
+	specs[provider] = file
+	return specs
 }

@@ -237,8 +237,8 @@ func TestPrefer(t *testing.T) {
 	assert.Equal(t, "CONFLICT", r.json["error_code"])
 	example := d.do("PATCH", "/v1/agent/"+id, `{"name":"never stored"}`, "Prefer", "code=200").must(t, http.StatusOK)
 	if tg.srv != nil {
-		op := tg.srv.App.Diga.Spec().Operation("PATCH /v1/agent/{}")
-		want, ok := tg.srv.App.Diga.Spec().Example(op.Operation, http.StatusOK, "")
+		op := tg.srv.App.Server("diga").Spec().Operation("PATCH /v1/agent/{}")
+		want, ok := tg.srv.App.Server("diga").Spec().Example(op.Operation, http.StatusOK, "")
 		require.True(t, ok)
 		data, err := json.Marshal(want)
 		require.NoError(t, err)

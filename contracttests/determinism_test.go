@@ -61,11 +61,11 @@ func TestEveryOperationAnswers(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			tg := start(t, agentmocktest.WithDigaSpec(file))
-			spec := tg.srv.App.Diga.Spec()
+			spec := tg.srv.App.Server("diga").Spec()
 			d := tg.diga(t)
 			answered := 0
 			provided := map[string]bool{}
-			for _, o := range tg.srv.App.Diga.Operations() {
+			for _, o := range tg.srv.App.Server("diga").Operations() {
 				if o.Behaviour == "provider" {
 					provided[openapi.OperationKey(o.Method, o.Path)] = true
 				}

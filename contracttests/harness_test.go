@@ -95,7 +95,7 @@ type client struct {
 func (tg *target) diga(t *testing.T) client {
 	c := client{t: t, base: tg.digaURL, header: "Authorization", key: tg.digaKey}
 	if tg.srv != nil {
-		c.spec, c.strict = tg.srv.App.Diga.Spec(), tg.srv.App.Diga.StrictStatus()
+		c.spec, c.strict = tg.srv.App.Server("diga").Spec(), tg.srv.App.Server("diga").StrictStatus()
 	}
 	return c
 }
@@ -103,7 +103,7 @@ func (tg *target) diga(t *testing.T) client {
 func (tg *target) itellico(t *testing.T) client {
 	c := client{t: t, base: tg.itellicoURL, header: "X-API-Key", key: tg.itellicoKey}
 	if tg.srv != nil {
-		c.spec, c.strict = tg.srv.App.Itellico.Spec(), tg.srv.App.Itellico.StrictStatus()
+		c.spec, c.strict = tg.srv.App.Server("itellico").Spec(), tg.srv.App.Server("itellico").StrictStatus()
 	}
 	return c
 }

@@ -467,7 +467,7 @@ func hostileServer(t *testing.T, h http.Handler, scale time.Duration) (string, *
 func TestHostileHugeBody(t *testing.T) {
 	srv := agentmocktest.New(t)
 	const size = 100 << 20
-	handlers := map[string]http.Handler{"diga": srv.App.Diga, "itellico": srv.App.Itellico}
+	handlers := map[string]http.Handler{"diga": srv.App.Server("diga"), "itellico": srv.App.Server("itellico")}
 	for _, a := range hostileAPIs(srv) {
 		addr, serverRead := hostileServer(t, handlers[a.name], 1)
 		for _, announced := range []bool{true, false} {
@@ -571,7 +571,7 @@ func trickle(conn net.Conn, b byte, interval, giveUp time.Duration) (time.Durati
 // WriteTimeout 1s).
 func TestHostileSlowClients(t *testing.T) {
 	srv := agentmocktest.New(t)
-	handlers := map[string]http.Handler{"diga": srv.App.Diga, "itellico": srv.App.Itellico}
+	handlers := map[string]http.Handler{"diga": srv.App.Server("diga"), "itellico": srv.App.Server("itellico")}
 	const scale, giveUp = 30, 5 * time.Second
 	for _, a := range hostileAPIs(srv) {
 		addr, _ := hostileServer(t, handlers[a.name], scale)

@@ -32,7 +32,7 @@ func digaDocuments() map[string]string {
 func (tg *target) spec(t *testing.T) *openapi.Spec {
 	t.Helper()
 	if tg.srv != nil {
-		return tg.srv.App.Diga.Spec()
+		return tg.srv.App.Server("diga").Spec()
 	}
 	data, err := openapi.Embedded("diga")
 	require.NoError(t, err)

@@ -44,7 +44,7 @@ func TestSpecDrivenContract(t *testing.T) {
 			target, err := DefaultTarget("diga", tg.digaURL, tg.digaKey)
 			require.NoError(t, err)
 			target.Write = true
-			run(t, tg.srv.App.Diga.Spec(), target)
+			run(t, tg.srv.App.Server("diga").Spec(), target)
 		})
 	}
 	t.Run("itellico", func(t *testing.T) {
@@ -52,6 +52,6 @@ func TestSpecDrivenContract(t *testing.T) {
 		target, err := DefaultTarget("itellico", tg.itellicoURL, tg.itellicoKey)
 		require.NoError(t, err)
 		target.Write = true
-		run(t, tg.srv.App.Itellico.Spec(), target)
+		run(t, tg.srv.App.Server("itellico").Spec(), target)
 	})
 }

@@ -36,7 +36,7 @@ func TestDigaLaterDocumentFields(t *testing.T) {
 		ran = true
 		t.Run(name, func(t *testing.T) {
 			tg := start(t, agentmocktest.WithDigaSpec(file))
-			spec := tg.srv.App.Diga.Spec()
+			spec := tg.srv.App.Server("diga").Spec()
 			update := openapi.View(openapi.RequestSchema(spec.Operation("PATCH /v1/agent/{}").Operation))
 			c := tg.diga(t)
 			created := c.do("POST", "/v1/agent/", `{"voice_id":"`+voiceLucia+`","language":"es"}`).must(t, tg.status(t, "POST /v1/agent/"))

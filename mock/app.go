@@ -25,12 +25,10 @@ type Options struct {
 	DB string
 	// FixturesDir replaces the embedded fixtures when set.
 	FixturesDir string
-	// Specs maps a provider's name to a document replacing its embedded
-	// one. DigaSpec and ItellicoSpec are shorthands for Specs["diga"] and
-	// Specs["itellico"], kept for the callers written before the registry.
-	Specs                  map[string]string
-	DigaSpec, ItellicoSpec string
-	AllowUnknownFields     bool
+	// Specs maps a provider's name to a document (a file or an http(s)
+	// URL) replacing its embedded one.
+	Specs              map[string]string
+	AllowUnknownFields bool
 	// SkipResponseValidation turns off the check of every response.
 	SkipResponseValidation bool
 	// NoSync skips fsync: for throwaway databases.
@@ -50,28 +48,14 @@ type Options struct {
 	Reset bool
 }
 
-// spec is the document file a provider is given, "" for its embedded one.
-func (o Options) spec(name string) string {
-	if f := o.Specs[name]; f != "" {
-		return f
-	}
-	switch name {
-	case "diga":
-		return o.DigaSpec
-	case "itellico":
-		return o.ItellicoSpec
-	}
-	return ""
-}
+// spec is the document a provider is given, "" for its embedded one.
+func (o Options) spec(name string) string { return o.Specs[name] }
 
 // App is every provider's server over one store.
 type App struct {
 	Store *store.Store
 	// Servers are the providers' servers, in Registry order.
-	Servers []*Server
-	// Diga and Itellico are Server("diga") and Server("itellico").
-	Diga     *Server
-	Itellico *Server
+	Servers  []*Server
 	Fixtures *fixtures.Set
 }
 
@@ -129,7 +113,6 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, sp
 		}
 		a.Servers = append(a.Servers, srv)
 	}
-	a.Diga, a.Itellico = a.Server("diga"), a.Server("itellico")
 	switch {
 	case empty:
 	case o.Reset:
@@ -196,7 +179,7 @@ func OpenDocument(ctx context.Context, file string, o Options) (*Document, error
 // Close closes the database.
 func (d *Document) Close() error { return d.Store.Close() }
 
-// LoadSpec reads a provider's document ("diga" or "itellico") from file, or
+// LoadSpec reads a provider's document (by its registry name) from file, or
 // the embedded one when file is "", and logs what strict validation found.
 func LoadSpec(ctx context.Context, file, name string, log *slog.Logger) (*openapi.Spec, error) {
 	if log == nil {

@@ -45,7 +45,7 @@ func benchPatchRequest(body string) *http.Request {
 // BenchmarkRouteAndValidate: find the operation, decode the body once, check
 // parameters (openapi3filter) and the body (compiled schema).
 func BenchmarkRouteAndValidate(b *testing.B) {
-	s := benchApp(b, Options{NoSync: true}).Diga
+	s := benchApp(b, Options{NoSync: true}).Server("diga")
 	b.ReportAllocs()
 	for b.Loop() {
 		req := benchPatchRequest(benchDigaPatch)
@@ -67,7 +67,7 @@ func BenchmarkRouteAndValidate(b *testing.B) {
 // agent, completion, and validation of the result.
 func BenchmarkMergeAndValidate(b *testing.B) {
 	app := benchApp(b, Options{NoSync: true})
-	s := app.Diga
+	s := app.Server("diga")
 	agents, err := provider.NewResource(s.spec, "POST /v1/agent/", "GET /v1/agent/{}", 200)
 	if err != nil {
 		b.Fatal(err)
@@ -121,7 +121,7 @@ func BenchmarkStoreUpdate(b *testing.B) {
 // a PATCH answers with.
 func BenchmarkResponseValidation(b *testing.B) {
 	app := benchApp(b, Options{NoSync: true})
-	s := app.Diga
+	s := app.Server("diga")
 	req := benchPatchRequest(benchDigaPatch)
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
@@ -159,10 +159,10 @@ func BenchmarkPatchHandler(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			app := benchApp(b, tc.opts)
-			var h http.Handler = app.Diga
+			var h http.Handler = app.Server("diga")
 			newReq := func() *http.Request { return benchPatchRequest(benchDigaPatch) }
 			if tc.itl {
-				h = app.Itellico
+				h = app.Server("itellico")
 				newReq = func() *http.Request {
 					req := httptest.NewRequest(http.MethodPatch, "/v1/accounts/me/agents/22222222-2222-4222-8222-222222222222",
 						bytes.NewReader([]byte(`{"name":"Bench","max_duration_seconds":600,"metadata":{"team":"qa"}}`)))
@@ -197,7 +197,7 @@ func BenchmarkGetHandler(b *testing.B) {
 				req := httptest.NewRequest(http.MethodGet, benchDigaAgent, nil)
 				req.Header.Set("Authorization", "Bearer sk-diga-demo")
 				rec := httptest.NewRecorder()
-				app.Diga.ServeHTTP(rec, req)
+				app.Server("diga").ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("%d %s", rec.Code, rec.Body)
 				}
@@ -234,9 +234,9 @@ func BenchmarkListPage(b *testing.B) {
 		h                                     http.Handler
 	}{
 		{"diga", "/v1/agent/", "/v1/agent/?limit=100", "Authorization", "Bearer sk-diga-demo",
-			`{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, app.Diga},
+			`{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, app.Server("diga")},
 		{"itellico", "/v1/accounts/me/agents", "/v1/accounts/me/agents?limit=100", "X-API-Key", "itl-demo",
-			`{"model":{"provider":"azure_openai","model":"gpt-5-mini"},"transcriber":{"provider":"deepgram"},"voice":{"provider":"elevenlabs","voice_id":"pMsXgVXv3BLzUgSXRplE"}}`, app.Itellico},
+			`{"model":{"provider":"azure_openai","model":"gpt-5-mini"},"transcriber":{"provider":"deepgram"},"voice":{"provider":"elevenlabs","voice_id":"pMsXgVXv3BLzUgSXRplE"}}`, app.Server("itellico")},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for range n {
@@ -270,7 +270,7 @@ func BenchmarkReset(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		app.Diga.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/_mock/reset", nil))
+		app.Server("diga").ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/_mock/reset", nil))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}

@@ -23,7 +23,7 @@ func FuzzEngine(f *testing.F) {
 	if err := os.WriteFile(file, doc, 0o600); err != nil {
 		f.Fatal(err)
 	}
-	app, err := Open(context.Background(), Options{DB: filepath.Join(dir, "app.db"), NoSync: true, DigaSpec: file, Seed: 3})
+	app, err := Open(context.Background(), Options{DB: filepath.Join(dir, "app.db"), NoSync: true, Specs: map[string]string{"diga": file}, Seed: 3})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func FuzzEngine(f *testing.F) {
 		req.Header.Set("Authorization", "Bearer sk-diga-demo")
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
-		app.Diga.ServeHTTP(rec, req)
+		app.Server("diga").ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body.Bytes())
 		}

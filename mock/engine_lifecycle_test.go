@@ -30,7 +30,7 @@ func TestEngineLifecycle(t *testing.T) {
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
 			c, app := serveDoc(t, doc)
-			srv := app.Diga
+			srv := app.Server("diga")
 			walked := 0
 			for _, b := range srv.model.Bindings() {
 				if b.Action != resources.Create || b.Resource.Parent != nil || b.Name != "" || srv.behaviours[b.Key] {

@@ -41,9 +41,9 @@ func serveDoc(t *testing.T, doc []byte) (engineClient, *App) {
 	require.NoError(t, os.WriteFile(file, doc, 0o600))
 	at, err := time.Parse(time.RFC3339, engineClock)
 	require.NoError(t, err)
-	app, err := Open(context.Background(), Options{DB: filepath.Join(dir, "app.db"), NoSync: true, DigaSpec: file, Clock: at, Seed: 7})
+	app, err := Open(context.Background(), Options{DB: filepath.Join(dir, "app.db"), NoSync: true, Specs: map[string]string{"diga": file}, Clock: at, Seed: 7})
 	require.NoError(t, err)
-	srv := httptest.NewServer(app.Diga)
+	srv := httptest.NewServer(app.Server("diga"))
 	t.Cleanup(func() { srv.Close(); _ = app.Close() })
 	return engineClient{t: t, url: srv.URL, key: "sk-diga-demo"}, app
 }

@@ -53,8 +53,8 @@ type fzClient struct {
 }
 
 func fzClients(app *App) (diga, itl fzClient) {
-	return fzClient{"diga", app.Diga, "Authorization", "Bearer sk-diga-demo"},
-		fzClient{"itellico", app.Itellico, "X-API-Key", "itl-demo"}
+	return fzClient{"diga", app.Server("diga"), "Authorization", "Bearer sk-diga-demo"},
+		fzClient{"itellico", app.Server("itellico"), "X-API-Key", "itl-demo"}
 }
 
 // openTestApp opens both providers on a fresh database in t's temporary

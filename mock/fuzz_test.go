@@ -74,8 +74,8 @@ func FuzzPatch(f *testing.F) {
 			h                           http.Handler
 			header, key, path, body, id string
 		}{
-			{app.Diga, "Authorization", "Bearer sk-diga-demo", "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, "agent_id"},
-			{app.Itellico, "X-API-Key", "itl-demo", "/v1/accounts/me/agents", itlCreate, "id"},
+			{app.Server("diga"), "Authorization", "Bearer sk-diga-demo", "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, "agent_id"},
+			{app.Server("itellico"), "X-API-Key", "itl-demo", "/v1/accounts/me/agents", itlCreate, "id"},
 		} {
 			target := create(t, p.h, p.path, p.header, p.key, p.body, p.id)
 			status, data := call(t, p.h, "PATCH", target, p.header, p.key, body)
@@ -104,8 +104,8 @@ func FuzzListQuery(f *testing.F) {
 	}
 	app := openApp(f)
 	f.Fuzz(func(t *testing.T, query string) {
-		call(t, app.Diga, "GET", "/v1/agent/?"+query, "Authorization", "Bearer sk-diga-demo", nil)
-		call(t, app.Diga, "GET", "/v1/voice/?"+query, "Authorization", "Bearer sk-diga-demo", nil)
-		call(t, app.Itellico, "GET", "/v1/accounts/me/agents?"+query, "X-API-Key", "itl-demo", nil)
+		call(t, app.Server("diga"), "GET", "/v1/agent/?"+query, "Authorization", "Bearer sk-diga-demo", nil)
+		call(t, app.Server("diga"), "GET", "/v1/voice/?"+query, "Authorization", "Bearer sk-diga-demo", nil)
+		call(t, app.Server("itellico"), "GET", "/v1/accounts/me/agents?"+query, "X-API-Key", "itl-demo", nil)
 	})
 }

@@ -56,10 +56,10 @@ func TestPageOperations(t *testing.T) {
 // in full once a slot is free. Single agents never wait.
 func TestGateHoldsListPages(t *testing.T) {
 	app := openTestApp(t)
-	srv := httptest.NewServer(app.Diga)
+	srv := httptest.NewServer(app.Server("diga"))
 	t.Cleanup(srv.Close)
-	gate := app.Diga.cfg.Pages
-	require.Same(t, gate, app.Itellico.cfg.Pages, "one gate for the process")
+	gate := app.Server("diga").cfg.Pages
+	require.Same(t, gate, app.Server("itellico").cfg.Pages, "one gate for the process")
 	for range cap(gate.slots) {
 		require.True(t, gate.enter(context.Background()))
 	}
@@ -82,7 +82,7 @@ func TestGateHoldsListPages(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the list waited")
 	assert.Len(t, gate.slots, cap(gate.slots), "the client that gave up took no slot")
 	require.Eventually(t, func() bool {
-		n, entries := app.Diga.journal.query(filter{path: "/v1/agent/"}, 1)
+		n, entries := app.Server("diga").journal.query(filter{path: "/v1/agent/"}, 1)
 		return n == 1 && entries[0].Status == 0 && entries[0].ResponseBody == ""
 	}, 5*time.Second, 10*time.Millisecond, "the journal records that no answer was sent")
 

@@ -11,7 +11,7 @@ import (
 // 501.
 func TestEveryDocumentedOperationHasBehaviour(t *testing.T) {
 	app := openTestApp(t)
-	for _, srv := range []*Server{app.Diga, app.Itellico, app.Diga.control, app.Itellico.control} {
+	for _, srv := range []*Server{app.Server("diga"), app.Server("itellico"), app.Server("diga").control, app.Server("itellico").control} {
 		for _, op := range srv.spec.Operations() {
 			assert.NotNil(t, srv.handlers[op.Key], "%s: %s has no handler", srv.prov.Name(), op.Key)
 		}

@@ -18,7 +18,7 @@ func TestHealthFollowsTheDatabase(t *testing.T) {
 	app := openTestApp(t)
 	health := func() (int, map[string]any) {
 		rec := httptest.NewRecorder()
-		app.Diga.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_mock/health", nil))
+		app.Server("diga").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_mock/health", nil))
 		var body map[string]any
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), "%s", rec.Body)
 		return rec.Code, body
@@ -43,10 +43,10 @@ func TestJournalKeepsBoundedBodies(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-diga-demo")
 	rec := httptest.NewRecorder()
-	app.Diga.ServeHTTP(rec, req)
+	app.Server("diga").ServeHTTP(rec, req)
 	require.Equal(t, http.StatusOK, rec.Code, "%s", rec.Body)
 
-	_, entries := app.Diga.journal.query(filter{}, 1)
+	_, entries := app.Server("diga").journal.query(filter{}, 1)
 	require.Len(t, entries, 1)
 	e := entries[0]
 	assert.Len(t, e.RequestBody, bodyCap)

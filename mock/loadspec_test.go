@@ -67,7 +67,7 @@ func TestWrongDocumentIsSaid(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "itellico.yaml")
 	require.NoError(t, os.WriteFile(file, data, 0o600))
 	var logs bytes.Buffer
-	app, err := Open(context.Background(), Options{DB: filepath.Join(t.TempDir(), "a.db"), NoSync: true, DigaSpec: file,
+	app, err := Open(context.Background(), Options{DB: filepath.Join(t.TempDir(), "a.db"), NoSync: true, Specs: map[string]string{"diga": file},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	defer app.Close()
