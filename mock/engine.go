@@ -265,7 +265,7 @@ func (s *Server) managed(r *resources.Resource, doc map[string]any, p place, d d
 	if creating && r.IDMember != "" {
 		doc[r.IDMember] = d.id
 	}
-	rules := s.prov.Rules()
+	rules := s.rules
 	for _, m := range rules.TenantMembers {
 		if _, declared := doc[m]; declared || creating {
 			if s.declares(r, m) {
@@ -846,7 +846,7 @@ func (s *Server) anchor(req *provider.Request, body any) error {
 				return nil
 			}
 			for k, val := range m {
-				t := s.model.Target(k, s.prov.Rules())
+				t := s.model.Target(k, s.rules)
 				if t == nil || t.Parent != nil || !refLike(k) {
 					if err := visit(val, depth+1); err != nil {
 						return err

@@ -107,7 +107,7 @@ func (w *refWalker) object(obj map[string]any) error {
 // looked up under the parent its siblings name; with no such sibling the
 // reference cannot be resolved, and is let be.
 func (s *Server) refCheck(tx *store.Tx, tenant string, path []string, name, id string, siblings map[string]any, vs *[]agentmock.Violation) error {
-	t := s.model.Target(name, s.prov.Rules())
+	t := s.model.Target(name, s.rules)
 	if t == nil {
 		return nil
 	}

@@ -74,6 +74,8 @@ type Server struct {
 	handlers map[string]provider.Handler
 	// model is the document's resources, as the rules derive them.
 	model *resources.Model
+	// rules are the provider's, read once: they build maps.
+	rules resources.Rules
 	// behaviours holds the keys of the operations the provider answers
 	// with code of its own.
 	behaviours map[string]bool
@@ -104,7 +106,8 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 		cfg.IDs = NewIDs(0)
 	}
 	s := &Server{spec: spec, prov: p, store: st, cfg: cfg, log: cfg.Logger.With("provider", p.Name()), gen: newLockedRand(cfg.GenerationSeed)}
-	s.model = resources.Derive(spec, p.Rules())
+	s.rules = p.Rules()
+	s.model = resources.Derive(spec, s.rules)
 	s.handlers = p.Handlers(s)
 	s.behaviours = map[string]bool{}
 	served := 0
