@@ -236,7 +236,7 @@ type RequestFilter struct {
 // Requests returns the matching journal entries, oldest first.
 func (s *Server) Requests(t TB, f RequestFilter) []Request {
 	t.Helper()
-	q := url.Values{"limit": {"10000"}}
+	q := url.Values{"limit": {"10000"}, "order": {"asc"}}
 	for k, v := range map[string]string{"method": f.Method, "path": f.Path, "operation": f.Operation} {
 		if v != "" {
 			q.Set(k, v)
@@ -252,9 +252,6 @@ func (s *Server) Requests(t TB, f RequestFilter) []Request {
 		Items []Request `json:"items"`
 	}
 	s.control(t, f.Provider, "GET", "/_mock/requests?"+q.Encode(), nil, &out)
-	for i, j := 0, len(out.Items)-1; i < j; i, j = i+1, j-1 {
-		out.Items[i], out.Items[j] = out.Items[j], out.Items[i]
-	}
 	return out.Items
 }
 
@@ -301,10 +298,13 @@ func (s *Server) AddFault(t TB, f Fault) string {
 	return out.ID
 }
 
-// SetClock fixes the time both providers stamp resources with.
+// SetClock fixes the time every provider stamps resources with: each port
+// has a clock of its own, and this sets them all.
 func (s *Server) SetClock(t TB, at time.Time) {
 	t.Helper()
-	s.control(t, Diga, "POST", "/_mock/clock", map[string]string{"time": at.UTC().Format(time.RFC3339Nano)}, nil)
+	for _, p := range s.Providers() {
+		s.control(t, p, "POST", "/_mock/clock", map[string]string{"time": at.UTC().Format(time.RFC3339Nano)}, nil)
+	}
 }
 
 func (s *Server) control(t TB, p Provider, method, path string, in, out any) {

@@ -34,10 +34,14 @@ func TestClockControl(t *testing.T) {
 	c.do("POST", "/_mock/clock", `{"advance":"90m"}`).must(t, http.StatusOK)
 	got := d.do("PATCH", "/v1/agent/"+id, `{"name":"later"}`).must(t, http.StatusOK)
 	assert.Equal(t, "2025-03-01T13:30:00Z", got.json["modified_at"])
-	// One clock serves both providers.
-	assert.Equal(t, "2025-03-01T13:30:00Z", ctl(t, tg.itellicoURL).do("GET", "/_mock/clock", nil).must(t, http.StatusOK).json["time"])
+	// Each port has a clock of its own.
+	assert.Equal(t, false, ctl(t, tg.itellicoURL).do("GET", "/_mock/clock", nil).must(t, http.StatusOK).json["fixed"])
 	r = c.do("POST", "/_mock/clock", `{"real":true}`).must(t, http.StatusOK)
 	assert.Equal(t, false, r.json["fixed"])
+	// A reset gives the clock back as it started: real here.
+	c.do("POST", "/_mock/clock", `{"time":"2025-03-01T12:00:00Z"}`).must(t, http.StatusOK)
+	c.do("POST", "/_mock/reset", nil).must(t, http.StatusOK)
+	assert.Equal(t, false, c.do("GET", "/_mock/clock", nil).must(t, http.StatusOK).json["fixed"])
 }
 
 func TestControlCanBeTurnedOff(t *testing.T) {

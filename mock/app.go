@@ -107,6 +107,8 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, sp
 	for i, d := range Registry() {
 		// Our own documents declare every status we send; a user's may not.
 		cfg.StrictStatus = o.spec(d.Name) == ""
+		// Each provider's port has a clock of its own.
+		cfg.Clock = NewClock(o.Clock)
 		srv, err := newServer(ctx, specs[i], st, d.New(fx), cfg)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,7 @@ func (c *control) reset(req *provider.Request) (provider.Response, error) {
 	}
 	c.p.journal.clear()
 	c.p.faults.clear()
+	c.p.cfg.Clock.Restore()
 	took := float64(time.Since(start).Microseconds()) / 1000
 	return provider.Response{Status: http.StatusOK, Body: map[string]any{"status": "reset", "took_ms": took}}, nil
 }
@@ -229,6 +231,9 @@ func journalFilter(req *provider.Request) filter {
 
 func (c *control) requests(req *provider.Request) (provider.Response, error) {
 	count, items := c.p.journal.query(journalFilter(req), provider.QueryInt(req.Route, req.HTTP.URL.Query(), "limit", 100))
+	if req.HTTP.URL.Query().Get("order") == "asc" {
+		slices.Reverse(items)
+	}
 	out := make([]any, len(items))
 	for i := range items {
 		out[i] = items[i]

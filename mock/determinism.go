@@ -15,11 +15,22 @@ type Clock struct {
 	mu    sync.Mutex
 	fixed bool
 	at    time.Time
+	// start is the time it was made fixed at, zero for the real clock:
+	// what Restore returns it to.
+	start time.Time
 }
 
 // NewClock returns the real clock, or a fixed one when at is not zero.
 func NewClock(at time.Time) *Clock {
-	return &Clock{fixed: !at.IsZero(), at: at}
+	return &Clock{fixed: !at.IsZero(), at: at, start: at}
+}
+
+// Restore returns the clock to how it was made: fixed at its start time,
+// or real. A reset does, so that a test's clock does not outlive it.
+func (c *Clock) Restore() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed, c.at = !c.start.IsZero(), c.start
 }
 
 // Now is the clock's time.

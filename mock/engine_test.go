@@ -409,3 +409,20 @@ func TestDocumentsOwnErrors(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 	assert.Equal(t, "WIDGET_NOT_FOUND", body["error_code"])
 }
+
+// TestJournalOrder: newest first by default, oldest first with order=asc.
+func TestJournalOrder(t *testing.T) {
+	c, _ := serveDoc(t, widgetsDoc(t))
+	c.must(200, "GET", "/v1/report/usage", nil)
+	c.must(200, "GET", "/v1/settings/", nil)
+	paths := func(query string) []any {
+		items := c.must(200, "GET", "/_mock/requests"+query, nil)["items"].([]any)
+		var out []any
+		for _, it := range items {
+			out = append(out, it.(map[string]any)["path"])
+		}
+		return out
+	}
+	assert.Equal(t, []any{"/v1/settings/", "/v1/report/usage"}, paths(""))
+	assert.Equal(t, []any{"/v1/report/usage", "/v1/settings/"}, paths("?order=asc"))
+}
