@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agentmock/agentmock/mock"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -186,6 +187,9 @@ func (t Target) send(ctx context.Context, op openapi.OperationInfo, path string,
 	if t.Header != "" {
 		req.Header.Set(t.Header, t.Value)
 	}
+	// Against agentmock, the journal marks these as probes, so that their
+	// deliberate violations stay out of a suite's invalid count.
+	req.Header.Set(mock.ProbeHeader, "contract")
 	res, err := t.Client.Do(req)
 	if err != nil {
 		return outcome{}, fmt.Errorf("%s %s: %w", op.Method, path, err)

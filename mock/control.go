@@ -226,6 +226,7 @@ func journalFilter(req *provider.Request) filter {
 		b := provider.QueryBool(q, "invalid")
 		f.invalid = &b
 	}
+	f.probes = provider.QueryBool(q, "probes")
 	return f
 }
 

@@ -45,7 +45,10 @@ type entry struct {
 	ResponseBody   string            `json:"response_body,omitempty"`
 	Truncated      bool              `json:"truncated,omitempty"`
 	Fault          string            `json:"fault,omitempty"`
-	Nearest        []string          `json:"nearest_operations,omitempty"`
+	// Probe marks a request a contract check sent on purpose
+	// (ProbeHeader), which invalid=true leaves out unless asked.
+	Probe   bool     `json:"probe,omitempty"`
+	Nearest []string `json:"nearest_operations,omitempty"`
 }
 
 type violationOut struct {
@@ -120,6 +123,8 @@ type filter struct {
 	method, path, operation string
 	status                  int
 	invalid                 *bool
+	// probes keeps contract probes in an invalid=true selection.
+	probes bool
 }
 
 func (f filter) match(e *entry) bool {
@@ -133,6 +138,8 @@ func (f filter) match(e *entry) bool {
 	case f.status != 0 && f.status != e.Status:
 		return false
 	case f.invalid != nil && *f.invalid == e.Valid:
+		return false
+	case f.invalid != nil && e.Probe && !f.probes:
 		return false
 	}
 	return true
@@ -331,3 +338,8 @@ func abs(n int) int {
 }
 
 func journalTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// ProbeHeader marks a request that a contract check sends on purpose: its
+// journal entry is a probe, left out of invalid=true selections, so that a
+// CI recipe's count of invalid requests stays its own.
+const ProbeHeader = "X-Agentmock-Probe"

@@ -84,6 +84,7 @@ func (s *Server) journaled(next echo.HandlerFunc) echo.HandlerFunc {
 			Truncated:      body.more || rec.truncated,
 			Fault:          tr.fault,
 			Nearest:        tr.nearest,
+			Probe:          r.Header.Get(ProbeHeader) != "",
 		}
 		if tr.route != nil {
 			e.OperationID, e.PathTemplate = tr.route.Operation.OperationID, tr.route.Path

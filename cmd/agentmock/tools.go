@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,7 +137,22 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	// Writes change the target: against agentmock, take its state first
+	// and put it back after, so that a running mock is left as found.
+	var snapshot []byte
+	if *write {
+		if snapshot, err = controlCall(ctx, target.Client, http.MethodGet, *base+"/_mock/state", nil); err != nil {
+			fmt.Fprintf(stderr, "no /_mock/state (%v): the writes will stay\n", err)
+		}
+	}
 	rep, err := contracttests.Run(ctx, spec, target)
+	if snapshot != nil {
+		if _, rerr := controlCall(ctx, target.Client, http.MethodPut, *base+"/_mock/state", snapshot); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("restore the target's state: %w", rerr))
+		} else {
+			fmt.Fprintln(stderr, "the target's state is restored as it was before the checks")
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -274,4 +290,29 @@ func providerNames() []string {
 		names = append(names, d.Name)
 	}
 	return names
+}
+
+// controlCall sends one call to agentmock's control API and returns the
+// body of its 200.
+func controlCall(ctx context.Context, client *http.Client, method, url string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %s", method, url, res.Status)
+	}
+	return data, nil
 }

@@ -60,11 +60,32 @@ func TestContractSubcommand(t *testing.T) {
 			assert.Equal(t, http.MethodGet, e.Method, "read-only mode sent %s %s", e.Method, e.Path)
 		}
 	})
-	t.Run("with --write the bodies are probed too", func(t *testing.T) {
+	t.Run("with --write the bodies are probed too, and the target is left as found", func(t *testing.T) {
+		state := func() string {
+			res, err := http.Get(srv.ItellicoURL + "/_mock/state")
+			require.NoError(t, err)
+			defer res.Body.Close()
+			data, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			return string(data)
+		}
+		count := func(query string) float64 {
+			res, err := http.Get(srv.ItellicoURL + "/_mock/requests/count?" + query)
+			require.NoError(t, err)
+			defer res.Body.Close()
+			var c struct{ Count float64 }
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&c))
+			return c.Count
+		}
+		before := state()
 		var out, errs bytes.Buffer
 		require.NoError(t, run(ctx, []string{"contract", "--provider", "itellico", "--base-url", srv.ItellicoURL, "--write"}, none, &out, &errs))
 		assert.Contains(t, out.String(), ", 0 failed")
 		assert.NotEmpty(t, srv.Requests(t, agentmocktest.RequestFilter{Provider: agentmocktest.Itellico, Method: http.MethodPatch}))
+		assert.Equal(t, before, state(), "the writes were undone")
+		assert.Contains(t, errs.String(), "restored")
+		assert.Zero(t, count("invalid=true"), "the deliberate violations are probes, out of the invalid count")
+		assert.Positive(t, count("invalid=true&probes=true"))
 	})
 	t.Run("a service that accepts anything fails", func(t *testing.T) {
 		lax := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
