@@ -64,7 +64,12 @@ type Server struct {
 // Option changes how New starts the server.
 type Option func(*mock.Options)
 
-// WithAllowUnknownFields accepts and drops undeclared request members.
+// WithStrict rejects undeclared request members with the provider's 422,
+// instead of accepting, dropping and journaling them as warnings.
+func WithStrict() Option { return func(o *mock.Options) { o.Strict = true } }
+
+// WithAllowUnknownFields accepts and drops undeclared request members: the
+// default, and it wins over WithStrict.
 func WithAllowUnknownFields() Option { return func(o *mock.Options) { o.AllowUnknownFields = true } }
 
 // WithDB uses the given database file instead of a new temporary one.

@@ -52,7 +52,8 @@ func envOr(name, def string) string {
 	return def
 }
 
-// start returns a fresh in-process agentmock, or the external one.
+// start returns a fresh in-process agentmock (--strict), or the external
+// one, which must run with --strict for the tests of undeclared members.
 func start(t *testing.T, opts ...agentmocktest.Option) *target {
 	t.Helper()
 	if external() {
@@ -65,7 +66,9 @@ func start(t *testing.T, opts ...agentmocktest.Option) *target {
 			itlOther:    envOr("AGENTMOCK_ITELLICO_OTHER_KEY", itellicoOtherKey),
 		}
 	}
-	srv := agentmocktest.New(t, opts...)
+	// The suite pins the vendors' validation, undeclared members
+	// included: strict, as an external instance must be started too.
+	srv := agentmocktest.New(t, append([]agentmocktest.Option{agentmocktest.WithStrict()}, opts...)...)
 	return &target{
 		digaURL: srv.DigaURL, itellicoURL: srv.ItellicoURL,
 		digaKey: srv.DigaKey, itellicoKey: srv.ItellicoKey,

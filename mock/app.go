@@ -27,7 +27,12 @@ type Options struct {
 	FixturesDir string
 	// Specs maps a provider's name to a document (a file or an http(s)
 	// URL) replacing its embedded one.
-	Specs              map[string]string
+	Specs map[string]string
+	// Strict rejects request members the document does not declare with
+	// the provider's 422, as a test for typos wants. By default they are
+	// accepted and dropped, as the vendors do, each recorded as a warning
+	// in the journal. AllowUnknownFields names the default, and wins.
+	Strict             bool
 	AllowUnknownFields bool
 	// SkipResponseValidation turns off the check of every response.
 	SkipResponseValidation bool
@@ -133,7 +138,7 @@ func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, sp
 // config is the servers' configuration; seed loads the fixtures.
 func (o Options) config(seed bool) Config {
 	return Config{
-		AllowUnknownFields: o.AllowUnknownFields,
+		AllowUnknownFields: !o.Strict || o.AllowUnknownFields,
 		ValidateResponses:  !o.SkipResponseValidation,
 		Logger:             o.Logger,
 		Clock:              NewClock(o.Clock),

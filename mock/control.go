@@ -227,6 +227,10 @@ func journalFilter(req *provider.Request) filter {
 		f.invalid = &b
 	}
 	f.probes = provider.QueryBool(q, "probes")
+	if v := q.Get("warnings"); v != "" {
+		b := provider.QueryBool(q, "warnings")
+		f.warned = &b
+	}
 	return f
 }
 

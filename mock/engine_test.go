@@ -426,3 +426,31 @@ func TestJournalOrder(t *testing.T) {
 	assert.Equal(t, []any{"/v1/settings/", "/v1/report/usage"}, paths(""))
 	assert.Equal(t, []any{"/v1/report/usage", "/v1/settings/"}, paths("?order=asc"))
 }
+
+// TestUndeclaredMembersAreDroppedAndSaid: by default a member the document
+// does not declare is accepted and dropped, as the vendors do, and the
+// journal says so; Strict makes it the provider's 422.
+func TestUndeclaredMembersAreDroppedAndSaid(t *testing.T) {
+	c, _ := serveDoc(t, widgetsDoc(t))
+	w := c.must(201, "POST", "/v1/widget/", map[string]any{"name": "Gear", "nmae": "typo"})
+	assert.NotContains(t, w, "nmae", "dropped")
+	warned := c.must(200, "GET", "/_mock/requests?warnings=true", nil)["items"].([]any)
+	require.Len(t, warned, 1)
+	ws := warned[0].(map[string]any)["warnings"].([]any)
+	require.Len(t, ws, 1)
+	assert.Equal(t, "body.nmae", ws[0].(map[string]any)["field"])
+	assert.Equal(t, true, warned[0].(map[string]any)["valid"], "a warning is not a violation")
+	assert.Equal(t, 0.0, c.must(200, "GET", "/_mock/requests/count?invalid=true", nil)["count"])
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "doc.yaml")
+	require.NoError(t, os.WriteFile(file, widgetsDoc(t), 0o600))
+	app, err := Open(context.Background(), Options{DB: filepath.Join(dir, "s.db"), NoSync: true, Specs: map[string]string{"diga": file}, Strict: true})
+	require.NoError(t, err)
+	defer app.Close()
+	srv := httptest.NewServer(app.Server("diga"))
+	defer srv.Close()
+	strict := engineClient{t: t, url: srv.URL, key: "sk-diga-demo"}
+	bad := strict.must(422, "POST", "/v1/widget/", map[string]any{"name": "Gear", "nmae": "typo"})
+	assert.Equal(t, "extra_forbidden", bad["detail"].([]any)[0].(map[string]any)["type"])
+}

@@ -45,6 +45,9 @@ type entry struct {
 	ResponseBody   string            `json:"response_body,omitempty"`
 	Truncated      bool              `json:"truncated,omitempty"`
 	Fault          string            `json:"fault,omitempty"`
+	// Warnings are members the request sent that the document does not
+	// declare, accepted and dropped.
+	Warnings []violationOut `json:"warnings"`
 	// Probe marks a request a contract check sent on purpose
 	// (ProbeHeader), which invalid=true leaves out unless asked.
 	Probe   bool     `json:"probe,omitempty"`
@@ -125,6 +128,8 @@ type filter struct {
 	invalid                 *bool
 	// probes keeps contract probes in an invalid=true selection.
 	probes bool
+	// warned keeps only entries with (true) or without (false) warnings.
+	warned *bool
 }
 
 func (f filter) match(e *entry) bool {
@@ -140,6 +145,10 @@ func (f filter) match(e *entry) bool {
 	case f.invalid != nil && *f.invalid == e.Valid:
 		return false
 	case f.invalid != nil && e.Probe && !f.probes:
+		return false
+	case f.warned != nil && *f.warned != (len(e.Warnings) > 0):
+		return false
+	case f.warned != nil && e.Probe && !f.probes:
 		return false
 	}
 	return true
@@ -173,7 +182,10 @@ func (j *journal) query(f filter, limit int) (int, []entry) {
 type trace struct {
 	route *openapi.Route
 	// routeErr is why no operation matched, when none did.
-	routeErr   error
+	routeErr error
+	// warnings are what was accepted though the document does not
+	// declare it: members dropped from a body.
+	warnings   []agentmock.Violation
 	violations []agentmock.Violation
 	fault      string
 	nearest    []string

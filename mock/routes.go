@@ -92,6 +92,10 @@ func (s *Server) journaled(next echo.HandlerFunc) echo.HandlerFunc {
 		for _, v := range tr.violations {
 			e.Violations = append(e.Violations, violationOut{Field: v.Field(), Message: s.prov.Describe(v), Type: v.Kind})
 		}
+		e.Warnings = []violationOut{}
+		for _, v := range tr.warnings {
+			e.Warnings = append(e.Warnings, violationOut{Field: v.Field(), Message: s.prov.Describe(v) + "; dropped", Type: v.Kind})
+		}
 		s.journal.add(e)
 		return nil
 	}

@@ -319,7 +319,12 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 	for _, m := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
 		if !s.cfg.AllowUnknownFields {
 			vs = append(vs, extraMember(m))
+			continue
 		}
+		// Dropped, as the vendors do, and said in the journal, so that a
+		// suite can still catch a typo (GET /_mock/requests?warnings=true).
+		tr := traceOf(r)
+		tr.warnings = append(tr.warnings, extraMember(m))
 	}
 	checked := body
 	if r.Method == http.MethodPatch {

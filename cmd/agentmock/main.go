@@ -72,6 +72,7 @@ type options struct {
 	fixtures          string
 	reset             bool
 	allowUnknown      bool
+	strict            bool
 	validateResponses bool
 	fsync             bool
 	logFormat         string
@@ -97,7 +98,8 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	for _, d := range mock.Registry() {
 		o.specs[d.Name] = fs.String(d.Name+"-spec", "", "OpenAPI document (YAML or JSON) replacing the embedded "+d.Title+" document")
 	}
-	fs.BoolVar(&o.allowUnknown, "allow-unknown-fields", false, "accept and drop request members the document does not declare")
+	fs.BoolVar(&o.strict, "strict", false, "reject request members the document does not declare with a 422 (by default they are accepted, dropped and journaled as warnings, as the vendors drop them)")
+	fs.BoolVar(&o.allowUnknown, "allow-unknown-fields", false, "accept and drop request members the document does not declare: the default; wins over --strict")
 	fs.BoolVar(&o.validateResponses, "validate-responses", true, "check every response against the document; a mismatch becomes a 500")
 	fs.BoolVar(&o.fsync, "fsync", true, "fsync every commit; false is for throwaway CI databases")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -285,6 +287,7 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 		Specs:                  o.specFiles(),
 		Reset:                  o.reset,
 		AllowUnknownFields:     o.allowUnknown,
+		Strict:                 o.strict,
 		SkipResponseValidation: !o.validateResponses,
 		NoSync:                 !o.fsync,
 		Logger:                 log,

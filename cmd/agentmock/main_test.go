@@ -50,6 +50,13 @@ func TestOptionsReachTheServer(t *testing.T) {
 	assert.True(t, mo.SkipResponseValidation)
 	assert.Equal(t, []string{"x.db", "fx", "d.json", "i.yaml"}, []string{mo.DB, mo.FixturesDir, mo.Specs["diga"], mo.Specs["itellico"]})
 
+	fs, o = flags(func(string) string { return "" }, &bytes.Buffer{})
+	require.NoError(t, fs.Parse([]string{"--strict"}))
+	mo, err = o.mockOptions(nil)
+	require.NoError(t, err)
+	assert.True(t, mo.Strict, "--strict reaches the server")
+	assert.False(t, mo.AllowUnknownFields)
+
 	for _, bad := range [][]string{{"--clock", "yesterday"}, {"--journal-size", "0"}} {
 		fs, o := flags(func(string) string { return "" }, &bytes.Buffer{})
 		require.NoError(t, fs.Parse(bad))
