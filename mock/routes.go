@@ -12,7 +12,8 @@ import (
 )
 
 // routes wires the whole request path. The control API has a server of
-// its own under /_mock/. Every other call goes through, in order:
+// its own under /_mock/, and /_mock/ itself is the page that shows it.
+// Every other call goes through, in order:
 //
 //	recover  a panic is the provider's 500, logged with its stack
 //	journal  the call, its answer and its violations are recorded
@@ -35,6 +36,8 @@ func (s *Server) routes() {
 		},
 	}))
 	if s.control != nil {
+		e.GET("/_mock/", s.page)
+		e.GET("/_mock", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/_mock/") })
 		e.Any("/_mock/*", echo.WrapHandler(s.control))
 	}
 	api := e.Group("")
