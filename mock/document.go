@@ -113,11 +113,7 @@ func (d *document) Render(e *provider.Error) map[string]any {
 	body := map[string]any{"type": "about:blank", "title": http.StatusText(e.Status), "status": e.Status, "detail": detail}
 	if len(e.Violations) > 0 {
 		body["detail"] = "The request does not conform to the document"
-		errs := make([]any, len(e.Violations))
-		for i, v := range e.Violations {
-			errs[i] = map[string]any{"field": v.Field(), "message": pydantic.Message(v)}
-		}
-		body["errors"] = errs
+		body["errors"] = provider.FieldErrors(e.Violations)
 	}
 	return body
 }

@@ -685,23 +685,14 @@ func (s *Server) rotate(req *provider.Request, b *resources.Binding) (provider.R
 // must exist, and the answer is the record where the operation answers
 // with the record's shape, else a stable generated value.
 func (s *Server) act(req *provider.Request, b *resources.Binding) (provider.Response, error) {
+	// A view's one path parameter names a top-level record, so placeOf
+	// places it as it places any item.
 	p := s.placeOf(req, b)
 	id := p.item(b.Resource)
-	if b.Action == resources.View {
-		p.tenant = req.Tenant
-		if len(p.ids) > 0 {
-			id = p.ids[len(p.ids)-1]
-		}
-		if b.Resource.Shared {
-			p.tenant = provider.GlobalTenant
-		}
-	}
 	var rec store.Record
 	err := s.store.View(req.Ctx, func(tx *store.Tx) error {
-		if b.Action != resources.View {
-			if err := s.parents(tx, req, b, p); err != nil {
-				return err
-			}
+		if err := s.parents(tx, req, b, p); err != nil {
+			return err
 		}
 		var err error
 		if rec, err = tx.Get(p.coll, p.tenant, id); errors.Is(err, store.ErrNotFound) {

@@ -175,9 +175,6 @@ func (s *Server) collections() []string {
 // Spec is the document the server serves.
 func (s *Server) Spec() *openapi.Spec { return s.spec }
 
-// HasBehaviour reports whether an operation (by key, e.g. "GET /v1/agent/{}")
-// is served statefully rather than from its examples.
-func (s *Server) HasBehaviour(key string) bool { return s.handlers[key] != nil }
 
 // StrictStatus reports whether responses must use statuses the document
 // declares (true for our own documents).

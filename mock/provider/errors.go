@@ -55,11 +55,18 @@ func CodeMessageBody(code string, e *Error) map[string]any {
 	body := map[string]any{"code": code, "message": e.Message}
 	if len(e.Violations) > 0 {
 		body["message"] = "Validation failed"
-		errs := make([]any, len(e.Violations))
-		for i, v := range e.Violations {
-			errs[i] = map[string]any{"field": v.Field(), "message": pydantic.Message(v)}
-		}
-		body["errors"] = errs
+		body["errors"] = FieldErrors(e.Violations)
 	}
 	return body
+}
+
+// FieldErrors lists violations as {field: "body.name", message} objects,
+// worded as pydantic does: the errors member of itellico's, the control
+// API's and RFC 7807 bodies.
+func FieldErrors(vs []agentmock.Violation) []any {
+	errs := make([]any, len(vs))
+	for i, v := range vs {
+		errs[i] = map[string]any{"field": v.Field(), "message": pydantic.Message(v)}
+	}
+	return errs
 }
