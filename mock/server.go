@@ -175,7 +175,6 @@ func (s *Server) collections() []string {
 // Spec is the document the server serves.
 func (s *Server) Spec() *openapi.Spec { return s.spec }
 
-
 // StrictStatus reports whether responses must use statuses the document
 // declares (true for our own documents).
 func (s *Server) StrictStatus() bool { return s.cfg.StrictStatus }
