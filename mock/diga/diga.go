@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/agentmock/agentmock"
@@ -261,35 +259,8 @@ func (d *diga) Collections() []string {
 
 // Seed loads the catalogue, the per-project references and the sample agents.
 func (d *diga) Seed(tx *store.Tx, e provider.Engine) error {
-	put := func(coll, tenant string, items []json.RawMessage) error {
-		for _, raw := range items {
-			var head struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal(raw, &head); err != nil || head.ID == "" {
-				return fmt.Errorf("%s: an item has no id", coll)
-			}
-			if _, err := tx.Create(coll, tenant, head.ID, raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := put(collDigaVoices, provider.GlobalTenant, d.fx.Voices); err != nil {
+	if err := e.SeedRecords(tx, d.fx.Records); err != nil {
 		return err
-	}
-	if err := put(collDigaCallTools, provider.GlobalTenant, d.fx.CallTools); err != nil {
-		return err
-	}
-	for _, group := range []struct {
-		coll  string
-		items map[string][]json.RawMessage
-	}{{collDigaKB, d.fx.KnowledgeBases}, {collDigaPaths, d.fx.Paths}, {collDigaIntegs, d.fx.Integrations}, {collDigaTools, d.fx.IntegrationTools}} {
-		for _, owner := range slices.Sorted(maps.Keys(group.items)) {
-			if err := put(group.coll, owner, group.items[owner]); err != nil {
-				return err
-			}
-		}
 	}
 	if d.agents == nil {
 		return nil

@@ -167,6 +167,9 @@ func (it *itellico) Handlers(e provider.Engine) map[string]provider.Handler {
 func (it *itellico) Collections() []string { return []string{collItlAgents} }
 
 func (it *itellico) Seed(tx *store.Tx, e provider.Engine) error {
+	if err := e.SeedRecords(tx, it.fx.Records); err != nil {
+		return err
+	}
 	if it.agents == nil {
 		return nil
 	}

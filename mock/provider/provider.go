@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/agentmock/agentmock/fixtures"
+
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
@@ -89,4 +91,7 @@ type Engine interface {
 	// Filter is the engine's list filter for the resource a list
 	// operation is bound to; nil when the query filters nothing.
 	Filter(req *Request) (func([]byte) bool, error)
+	// SeedRecords stores fixture records in the collections of the
+	// resources the document declares.
+	SeedRecords(tx *store.Tx, recs fixtures.Records) error
 }
