@@ -34,7 +34,8 @@ type Target struct {
 	// it only GET operations are probed, which is what a real service
 	// should get unless its owner asks otherwise.
 	Write bool
-	// PathParams gives values for path parameters by name (an agent that
+	// PathParams gives values for path parameters, and required query
+	// parameters, by name (an agent that
 	// exists, "me"); others are generated.
 	PathParams map[string]string
 	// BaseBodies gives, by operation key ("POST /v1/agent/{}"), a body that
@@ -125,7 +126,8 @@ func Run(ctx context.Context, spec *openapi.Spec, t Target) (Report, error) {
 				if pr.omit || pr.value == nil {
 					continue
 				}
-				q := url.Values{p.Name: queryValues(pr.value)}
+				q := requiredQuery(spec, op, t.PathParams, p.Name)
+				q[p.Name] = queryValues(pr.value)
 				c, err := t.send(ctx, op, path+"?"+q.Encode(), nil)
 				if err != nil {
 					return rep, err
@@ -434,6 +436,21 @@ func probesIn(sch *openapi3.Schema, path []string, patch, body bool, open map[*o
 		}
 	}
 	return out
+}
+
+// requiredQuery gives the operation's required query parameters but one
+// (the probed one) the value params names, so that a probe of another
+// parameter is judged on that parameter alone.
+func requiredQuery(spec *openapi.Spec, op openapi.OperationInfo, params map[string]string, except string) url.Values {
+	q := url.Values{}
+	for _, p := range spec.Parameters(op) {
+		if p.In == "query" && p.Required && p.Name != except {
+			if v, ok := params[p.Name]; ok {
+				q.Set(p.Name, v)
+			}
+		}
+	}
+	return q
 }
 
 // queryProbes are a query parameter's probes: its schema's, and a value of

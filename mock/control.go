@@ -41,7 +41,9 @@ func (c *control) Describe(v agentmock.Violation) string { return pydantic.Messa
 func (c *control) Missing(_, id string) *provider.Error {
 	return provider.NotFound("", id+" not found")
 }
-func (c *control) Scope(provider.Principal, *openapi.Route) (string, error) { return "", nil }
+func (c *control) Scope(context.Context, provider.Principal, *openapi.Route) (string, error) {
+	return "", nil
+}
 
 func (c *control) Render(e *provider.Error) map[string]any {
 	code := e.Code

@@ -47,7 +47,7 @@ func (d *document) Collections() []string                 { return nil }
 func (d *document) Seed(*store.Tx, provider.Engine) error { return nil }
 func (d *document) Rules() resources.Rules                { return resources.Rules{} }
 func (d *document) Credential(*http.Request) string       { return "" }
-func (d *document) Scope(provider.Principal, *openapi.Route) (string, error) {
+func (d *document) Scope(context.Context, provider.Principal, *openapi.Route) (string, error) {
 	return documentTenant, nil
 }
 

@@ -219,6 +219,9 @@ func (s *Server) answer(req *provider.Request, status int, raw []byte) (provider
 	if err != nil {
 		return provider.Response{}, err
 	}
+	if err := s.link(req.Ctx, req.Tenant, s.linksOf(req.Route.Key, sch), [][]byte{raw}, []map[string]any{doc}); err != nil {
+		return provider.Response{}, err
+	}
 	return provider.Response{Status: status, Body: doc}, nil
 }
 
@@ -339,7 +342,7 @@ func secret(d drawn) string {
 func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resource, answerSch *openapi3.Schema, body map[string]any, p place, d drawn) ([]byte, error) {
 	doc := map[string]any{}
 	answerMembers, itemMembers := resources.Members(answerSch), resources.Members(r.Item)
-	declared := func(k string) bool { return answerMembers[k] != nil || itemMembers[k] != nil }
+	declared := func(k string) bool { return answerMembers[k] != nil || itemMembers[k] != nil || embeds(r, k) }
 	for k, v := range body {
 		if declared(k) && v != nil {
 			doc[k] = openapi.Clone(v)
@@ -368,7 +371,7 @@ func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resourc
 	if err := s.references(tx, req, doc, body); err != nil {
 		return nil, err
 	}
-	return s.checked(answerSch, doc)
+	return s.checkedRecord(r, answerSch, doc)
 }
 
 // fill completes a record with the schema's defaults, then gives each
@@ -444,7 +447,7 @@ func (s *Server) checked(sch *openapi3.Schema, doc map[string]any) ([]byte, erro
 
 func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	body, _ := req.Body.(map[string]any)
+	body := aliased(b.Resource, req.Body)
 	status := openapi.SuccessStatus(req.Route.Operation)
 	answerSch := openapi.ResponseSchema(req.Route.Operation, status)
 	if answerSch == nil {
@@ -467,6 +470,9 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 	if err != nil {
 		return provider.Response{}, err
 	}
+	if len(b.Resource.Links) > 0 {
+		return s.answer(req, status, doc)
+	}
 	return provider.Response{Status: status, Body: json.RawMessage(doc), Checked: answerSch}, nil
 }
 
@@ -476,7 +482,7 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 // of every member a request may set for PUT.
 func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	body, _ := req.Body.(map[string]any)
+	body := aliased(b.Resource, req.Body)
 	d := s.draw()
 	var out []byte
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
@@ -493,7 +499,7 @@ func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.R
 			if err := s.references(tx, req, doc, body); err != nil {
 				return nil, err
 			}
-			return s.checked(b.Resource.Item, doc)
+			return s.checkedRecord(b.Resource, b.Resource.Item, doc)
 		})
 		return err
 	})
@@ -575,6 +581,9 @@ func (s *Server) remove(req *provider.Request, b *resources.Binding) (provider.R
 		} else if err != nil {
 			return err
 		}
+		if err := s.inUse(tx, req, b.Resource, p.tenant, id); err != nil {
+			return err
+		}
 		if err := s.cascade(tx, b.Resource, id); err != nil {
 			return err
 		}
@@ -616,7 +625,7 @@ func (s *Server) cascade(tx *store.Tx, r *resources.Resource, id string) error {
 // body gives (a new name), and answers the copy.
 func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	body, _ := req.Body.(map[string]any)
+	body := aliased(b.Resource, req.Body)
 	id := p.item(b.Resource)
 	d := s.draw()
 	status := openapi.SuccessStatus(req.Route.Operation)
@@ -642,7 +651,7 @@ func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provide
 			}
 		}
 		s.managed(b.Resource, old, p, d, true)
-		if doc, err = s.checked(b.Resource.Item, old); err != nil {
+		if doc, err = s.checkedRecord(b.Resource, b.Resource.Item, old); err != nil {
 			return err
 		}
 		_, err = tx.Create(p.coll, p.tenant, d.id, doc)
@@ -735,7 +744,7 @@ func (s *Server) singleton(req *provider.Request, b *resources.Binding) (provide
 		}
 		return s.answer(req, status, rec.Doc)
 	}
-	body, _ := req.Body.(map[string]any)
+	body := aliased(b.Resource, req.Body)
 	d := s.draw()
 	var out []byte
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) error {

@@ -68,8 +68,11 @@ type condition struct {
 // a member of the item matches it (strings ignoring case; a name, or a
 // member ending in _name, by a part of it; an array member by holding
 // every value given, comma-separated or repeated), <member>_ge/_gt/_le/_lt
-// bound it, and start_<x>_date/end_<x>_date bound <x>_date or <x>_at, as
-// Diga names its date ranges. Parameters that name nothing are let be.
+// bound it, start_<x>_date/end_<x>_date bound <x>_date or <x>_at, as
+// Diga names its date ranges, and <x>_after/<x>_before bound <x>, <x>_at,
+// <x>_date or <x>_timestamp (created_* a record's start where it has no
+// created member, updated_* its modified), as itellico names them. search
+// or q matches a part of the name. Parameters that name nothing are let be.
 // Nil when nothing filters, so that a total comes from the store's counts.
 func filterOf(req *provider.Request, r *resources.Resource) (func([]byte) bool, error) {
 	members := resources.Members(r.Item)
@@ -100,6 +103,10 @@ func filterOf(req *provider.Request, r *resources.Resource) (func([]byte) bool, 
 				c.op = "contains"
 			}
 			conds = append(conds, c)
+			continue
+		}
+		if (name == "search" || name == "q") && declared("name") {
+			conds = append(conds, condition{member: "name", op: "contains", values: []string{v}})
 			continue
 		}
 		member, op := rangeOf(name, declared)
@@ -144,6 +151,25 @@ func rangeOf(name string, declared func(string) bool) (string, string) {
 	for _, op := range []string{"ge", "gt", "le", "lt"} {
 		if m, ok := strings.CutSuffix(name, "_"+op); ok && declared(m) {
 			return m, op
+		}
+	}
+	for suffix, op := range map[string]string{"_after": "gt", "_before": "lt"} {
+		base, ok := strings.CutSuffix(name, suffix)
+		if !ok {
+			continue
+		}
+		candidates := []string{base, base + "_at", base + "_date", base + "_timestamp"}
+		switch base {
+		case "created":
+			// A record that starts (a conversation) is created when it starts.
+			candidates = append(candidates, "start_timestamp", "started_at", "start_time")
+		case "updated":
+			candidates = append(candidates, "modified", "modified_at")
+		}
+		for _, m := range candidates {
+			if declared(m) {
+				return m, op
+			}
 		}
 	}
 	for prefix, op := range map[string]string{"start_": "ge", "end_": "le", "from_": "ge", "to_": "le"} {

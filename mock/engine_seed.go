@@ -32,7 +32,7 @@ func (s *Server) SeedRecords(tx *store.Tx, recs fixtures.Records) error {
 				return fmt.Errorf("%s: %q: a shared catalogue's records are under \"*\", a tenant's under its id", name, owner)
 			}
 			for i, raw := range recs[name][owner] {
-				id, err := fixtureID(raw, r.IDMember)
+				id, err := fixtureID(raw, r.IDMember, i)
 				if err != nil {
 					return fmt.Errorf("%s[%s][%d]: %w", name, owner, i, err)
 				}
@@ -55,13 +55,16 @@ func (s *Server) resourceStored(name string) *resources.Resource {
 	return nil
 }
 
-func fixtureID(raw json.RawMessage, member string) (string, error) {
-	if member == "" {
-		member = "id"
-	}
+// fixtureID is the id a fixture record is stored under: its id member's, or
+// where its resource has none (a catalogue entry), its place in the list,
+// so that a list answers in the order the fixtures give.
+func fixtureID(raw json.RawMessage, member string, i int) (string, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return "", fmt.Errorf("not a JSON object: %w", err)
+	}
+	if member == "" {
+		return fmt.Sprintf("%06d", i+1), nil
 	}
 	id, _ := doc[member].(string)
 	if id == "" {

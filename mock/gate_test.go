@@ -30,9 +30,9 @@ func TestPageOperations(t *testing.T) {
 			[]string{"GET /v1/agent/{}", "POST /v1/agent/", "PATCH /v1/agent/{}", "GET /v1/voice/{}"},
 			8},
 		{"itellico",
-			[]string{"GET /v1/accounts/{}/agents", "GET /v1/accounts/{}/subaccounts"},
+			[]string{"GET /v1/accounts/{}/agents", "GET /v1/accounts/{}/subaccounts", "GET /v1/accounts/{}/phone-numbers", "GET /v1/accounts/{}/conversations"},
 			[]string{"GET /v1/accounts/{}/agents/{}", "POST /v1/accounts/{}/agents"},
-			2},
+			9},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
 			data, err := openapi.Embedded(tc.doc)

@@ -27,6 +27,9 @@ func (s *Server) Envelope(req *provider.Request, pp provider.PageParams, p store
 		}
 	}
 	data := make([]any, len(p.Records))
+	var stored [][]byte
+	var items []map[string]any
+	links := s.linksOf(req.Route.Key, itemSchema)
 	for i, r := range p.Records {
 		if !reshape || itemSchema == nil {
 			data[i] = json.RawMessage(r.Doc)
@@ -37,6 +40,12 @@ func (s *Server) Envelope(req *provider.Request, pp provider.PageParams, p store
 			return provider.Response{}, err
 		}
 		data[i] = item
+		if links != nil {
+			stored, items = append(stored, r.Doc), append(items, item)
+		}
+	}
+	if err := s.link(req.Ctx, req.Tenant, links, stored, items); err != nil {
+		return provider.Response{}, err
 	}
 	if plain {
 		return provider.Response{Status: http.StatusOK, Body: data}, nil

@@ -219,7 +219,7 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (provider.Response
 			return provider.Response{}, provider.Fail(http.StatusUnauthorized, "Invalid or missing API key")
 		}
 	}
-	tenant, err := s.prov.Scope(who, route)
+	tenant, err := s.prov.Scope(ctx, who, route)
 	if err != nil {
 		return provider.Response{}, err
 	}

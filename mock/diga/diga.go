@@ -1,6 +1,7 @@
 package diga
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,7 +78,7 @@ func (d *diga) Authenticate(r *http.Request) (provider.Principal, bool) {
 // Scope: a Diga key is its project, and no path names another. A restricted
 // key needs the operation's permission; Diga answers 403 with its quirky
 // INTERNAL_SERVER_ERROR code and a message naming the action.
-func (d *diga) Scope(p provider.Principal, route *openapi.Route) (string, error) {
+func (d *diga) Scope(_ context.Context, p provider.Principal, route *openapi.Route) (string, error) {
 	if p.Permissions == nil {
 		return p.Tenant, nil // unrestricted: nothing to look up
 	}

@@ -1,6 +1,7 @@
 package itellico
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,13 +24,26 @@ type itellico struct {
 	keys     provider.Keyring
 	accounts map[string]fixtures.Tenant
 	agents   *provider.Resource
+	// engine is the one Handlers was given: Scope reads the subaccounts
+	// from its store.
+	engine provider.Engine
 }
 
-// collItlAgents is the bbolt bucket of itellico's agents.
-const collItlAgents = "itellico/agents"
+// The bbolt buckets of itellico's agents and subaccounts. A subaccount is
+// kept under its parent account's id.
+const (
+	collItlAgents        = "itellico/agents"
+	collItlSubaccounts   = "itellico/subaccounts"
+	collItlConversations = "itellico/conversations"
+)
 
-// FixtureAgent is the fixture agent the contract checks start from.
-const FixtureAgent = "22222222-2222-4222-8222-222222222222"
+// Fixture records the contract checks start from.
+const (
+	FixtureAgent       = "22222222-2222-4222-8222-222222222222"
+	FixtureSubaccount  = "a0000000-0000-4000-8000-0000000000a1"
+	FixtureSipTrunk    = "f0000000-0000-4000-8000-00000000f001"
+	FixturePhoneNumber = "e0000000-0000-4000-8000-00000000e001"
+)
 
 // Descriptor is itellico's entry in agentmock's registry.
 func Descriptor() provider.Descriptor {
@@ -38,8 +52,10 @@ func Descriptor() provider.Descriptor {
 		Header:     "X-API-Key",
 		New:        func(fx *fixtures.Set) provider.Provider { return New(&fx.Itellico) },
 		Tenants:    func(fx *fixtures.Set) []fixtures.Tenant { return fx.Itellico.Accounts },
-		PathParams: map[string]string{"account_id": "me", "agent_id": FixtureAgent},
+		PathParams: map[string]string{"account_id": "me", "agent_id": FixtureAgent, "subaccount_id": FixtureSubaccount,
+			"sip_trunk_id": FixtureSipTrunk, "phone_number_id": FixturePhoneNumber, "provider": "elevenlabs"},
 		BaseBodies: map[string]map[string]any{
+			"POST /v1/accounts/{}/phone-numbers": {"sip_trunk_id": FixtureSipTrunk},
 			"POST /v1/accounts/{}/agents": {
 				"model":       map[string]any{"provider": "azure_openai", "model": "gpt-5-mini"},
 				"transcriber": map[string]any{"provider": "deepgram"},
@@ -75,15 +91,25 @@ func (it *itellico) Authenticate(r *http.Request) (provider.Principal, bool) {
 func (it *itellico) Credential(r *http.Request) string { return r.Header.Get("X-API-Key") }
 
 // Scope resolves the account a path names: the key's own (also as "me" or
-// "current"), or one of its subaccounts. Any other is forbidden.
-func (it *itellico) Scope(p provider.Principal, route *openapi.Route) (string, error) {
+// "current"), or one of its subaccounts, fixtures' or created through the
+// API. Any other is forbidden.
+func (it *itellico) Scope(ctx context.Context, p provider.Principal, route *openapi.Route) (string, error) {
 	tenant := p.Tenant
 	id, ok := route.PathParams["account_id"]
 	if !ok || id == "me" || id == "current" || id == tenant {
 		return tenant, nil
 	}
-	if a, ok := it.accounts[id]; ok && a.Parent == tenant {
-		return id, nil
+	if it.engine != nil {
+		err := it.engine.Store().View(ctx, func(tx *store.Tx) error {
+			_, err := tx.Get(collItlSubaccounts, tenant, id)
+			return err
+		})
+		switch {
+		case err == nil:
+			return id, nil
+		case !errors.Is(err, store.ErrNotFound):
+			return "", err
+		}
 	}
 	return "", &provider.Error{Status: http.StatusForbidden, Message: "You do not have permission to access this account",
 		Detail: fmt.Sprintf("The API key does not act for account %s", id)}
@@ -93,9 +119,16 @@ func (it *itellico) Scope(p provider.Principal, route *openapi.Route) (string, e
 // collection name fixtures and snapshots know.
 func (it *itellico) Rules() resources.Rules {
 	return resources.Rules{
-		ScopeParams:   []string{"account_id"},
-		TenantMembers: []string{"account_id"},
-		Names:         map[string]string{"/v1/accounts/{}/agents": "agents"},
+		ScopeParams: []string{"account_id"},
+		// A subaccount's parent is the account it is created under.
+		TenantMembers: []string{"account_id", "parent_account_id"},
+		Names: map[string]string{
+			"/v1/accounts/{}/agents": "agents", "/v1/accounts/{}/subaccounts": "subaccounts",
+			"/v1/accounts/{}/providers/models": "models", "/v1/accounts/{}/providers/transcribers": "transcribers",
+			"/v1/accounts/{}/providers/voices": "voices", "/v1/accounts/{}/conversations": "conversations",
+			"/v1/accounts/{}/phone-numbers": "phone_numbers", "/v1/accounts/{}/sip-trunks": "sip_trunks",
+		},
+		Shared: []string{"/v1/accounts/{}/providers/models", "/v1/accounts/{}/providers/transcribers", "/v1/accounts/{}/providers/voices"},
 	}
 }
 
@@ -136,23 +169,23 @@ func (it *itellico) Malformed(err error) *provider.Error {
 }
 
 const (
-	itlCreate   = "POST /v1/accounts/{}/agents"
-	itlList     = "GET /v1/accounts/{}/agents"
-	itlGet      = "GET /v1/accounts/{}/agents/{}"
-	itlPatch    = "PATCH /v1/accounts/{}/agents/{}"
-	itlDelete   = "DELETE /v1/accounts/{}/agents/{}"
-	itlCurrent  = "GET /v1/accounts/current"
-	itlSubaccts = "GET /v1/accounts/{}/subaccounts"
+	itlCreate  = "POST /v1/accounts/{}/agents"
+	itlList    = "GET /v1/accounts/{}/agents"
+	itlGet     = "GET /v1/accounts/{}/agents/{}"
+	itlPatch   = "PATCH /v1/accounts/{}/agents/{}"
+	itlDelete  = "DELETE /v1/accounts/{}/agents/{}"
+	itlCurrent = "GET /v1/accounts/current"
 )
 
 func (it *itellico) Handlers(e provider.Engine) map[string]provider.Handler {
 	h := map[string]provider.Handler{
-		itlList:     it.listAgents(e),
-		itlGet:      it.getAgent(e),
-		itlDelete:   it.archiveAgent(e),
-		itlCurrent:  it.currentAccount(),
-		itlSubaccts: it.subaccounts(),
+		itlList:    it.listAgents(e),
+		itlGet:     it.getAgent(e),
+		itlDelete:  it.archiveAgent(e),
+		itlCurrent: it.currentAccount(),
+		itlUsage:   it.usage(e),
 	}
+	it.engine = e
 	if agents, err := provider.NewResource(e.Spec(), itlCreate, itlGet, http.StatusOK); err == nil {
 		it.agents = agents
 		h[itlCreate] = it.createAgent(e)
@@ -350,30 +383,5 @@ func (it *itellico) account(id string) map[string]any {
 func (it *itellico) currentAccount() provider.Handler {
 	return func(req *provider.Request) (provider.Response, error) {
 		return provider.Response{Status: http.StatusOK, Body: it.account(req.Tenant)}, nil
-	}
-}
-
-func (it *itellico) subaccounts() provider.Handler {
-	return func(req *provider.Request) (provider.Response, error) {
-		q := req.HTTP.URL.Query()
-		var items []any
-		for _, a := range it.fx.Accounts {
-			if a.Parent != req.Tenant {
-				continue
-			}
-			acct := it.account(a.ID)
-			if q.Get("is_active") != "" && acct["is_active"] != provider.QueryBool(q, "is_active") {
-				continue
-			}
-			items = append(items, acct)
-		}
-		total := len(items)
-		offset, limit := provider.QueryInt(req.Route, q, "offset", 0), provider.QueryInt(req.Route, q, "limit", 50)
-		from := min(offset, total) // offset+limit could overflow
-		items = items[from:min(from+limit, total)]
-		if items == nil {
-			items = []any{}
-		}
-		return provider.Response{Status: http.StatusOK, Body: map[string]any{"count": total, "items": items}}, nil
 	}
 }

@@ -7,6 +7,7 @@
 package provider
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -38,7 +39,7 @@ type Provider interface {
 	Credential(r *http.Request) string
 	// Scope returns the tenant a matched route acts on, or a 403 when the
 	// caller may not act there or lacks the permission the route needs.
-	Scope(p Principal, route *openapi.Route) (string, error)
+	Scope(ctx context.Context, p Principal, route *openapi.Route) (string, error)
 	// Render turns an error into the provider's body.
 	Render(e *Error) map[string]any
 	// Malformed is the error for a body that is not JSON.

@@ -96,6 +96,11 @@ type Resource struct {
 	// Credential names the member holding an API key, for a resource
 	// whose records are keys (Rules.Credentials); "" otherwise.
 	Credential string
+	// Links are the item's members computed from other records on read.
+	Links []Link
+	// Aliases map a member requests write to the item's member that holds
+	// it (name → friendly_name).
+	Aliases map[string]string
 }
 
 // Action is what an operation does to its resource.
@@ -288,6 +293,8 @@ func Derive(spec *openapi.Spec, rules Rules) *Model {
 			}
 		}
 	}
+	m.links(rules)
+	m.aliases()
 	return m
 }
 

@@ -112,3 +112,38 @@ func TestNames(t *testing.T) {
 		assert.Equal(t, tt.store, r.Store)
 	}
 }
+
+// TestDeriveLinksAndAliases: a reference a request writes and the item
+// answers as the record it names is embedded; a list named for another
+// resource that references this one is its back-reference; a written name
+// the item holds under a longer one is an alias.
+func TestDeriveLinksAndAliases(t *testing.T) {
+	m := resources.Derive(load(t, "testdata/lines.yaml"), resources.Rules{})
+	line, trunk, desk := m.Resource("/v1/lines"), m.Resource("/v1/sip-trunks"), m.Resource("/v1/desks")
+	require.NotNil(t, line)
+	require.NotNil(t, trunk)
+	require.NotNil(t, desk)
+
+	type link struct {
+		kind               resources.LinkKind
+		member, via, to, id string
+	}
+	got := func(r *resources.Resource) []link {
+		var out []link
+		for _, l := range r.Links {
+			require.NotNil(t, l.Shape, l.Member)
+			out = append(out, link{l.Kind, l.Member, l.Via, l.Target.Name, l.ID})
+		}
+		return out
+	}
+	assert.Equal(t, []link{
+		{resources.Embed, "inbound_desk", "inbound_desk_id", "desk", ""},
+		{resources.Embed, "sip_trunk", "sip_trunk_id", "sip_trunk", ""},
+	}, got(line))
+	assert.Equal(t, []link{{resources.Backref, "lines", "sip_trunk_id", "line", "id"}}, got(trunk),
+		"lines are named for the line resource, whose sip_trunk_id names a trunk")
+	assert.Empty(t, got(desk), "no desk member lists lines: lines name desks as inbound_desk_id")
+
+	assert.Equal(t, map[string]string{"name": "friendly_name"}, line.Aliases)
+	assert.Empty(t, trunk.Aliases, "a name the item declares is no alias")
+}
