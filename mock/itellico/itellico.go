@@ -49,9 +49,9 @@ const (
 func Descriptor() provider.Descriptor {
 	return provider.Descriptor{
 		Name: "itellico", Title: "itellico", DefaultAddr: ":4010",
-		Header:     "X-API-Key",
-		New:        func(fx *fixtures.Set) provider.Provider { return New(&fx.Itellico) },
-		Tenants:    func(fx *fixtures.Set) []fixtures.Tenant { return fx.Itellico.Accounts },
+		Header:  "X-API-Key",
+		New:     func(fx *fixtures.Set) provider.Provider { return New(&fx.Itellico) },
+		Tenants: func(fx *fixtures.Set) []fixtures.Tenant { return fx.Itellico.Accounts },
 		PathParams: map[string]string{"account_id": "me", "agent_id": FixtureAgent, "subaccount_id": FixtureSubaccount,
 			"sip_trunk_id": FixtureSipTrunk, "phone_number_id": FixturePhoneNumber, "provider": "elevenlabs"},
 		BaseBodies: map[string]map[string]any{

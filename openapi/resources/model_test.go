@@ -125,7 +125,7 @@ func TestDeriveLinksAndAliases(t *testing.T) {
 	require.NotNil(t, desk)
 
 	type link struct {
-		kind               resources.LinkKind
+		kind                resources.LinkKind
 		member, via, to, id string
 	}
 	got := func(r *resources.Resource) []link {
