@@ -2,19 +2,24 @@ package contracttests
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/agentmock/agentmock/agentmocktest"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 // TestDigaLaterDocumentFields checks that fields only later Diga documents
 // have are validated, stored, defaulted and returned as those documents
 // define them, with no code naming them. Each case runs only on documents
-// that declare its field. Set AGENTMOCK_VENDOR_DIGA_SPECS to run it.
+// that declare its field: a document of our own that adds all of them to
+// the embedded one, and Diga's own, listed in AGENTMOCK_VENDOR_DIGA_SPECS.
 func TestDigaLaterDocumentFields(t *testing.T) {
+	inProcessOnly(t)
 	cases := []struct {
 		field        string
 		defaultValue any // on a new agent; skipped when nil
@@ -28,12 +33,10 @@ func TestDigaLaterDocumentFields(t *testing.T) {
 		{field: "volume", defaultValue: 50.0, good: `{"volume":70}`, bad: `{"volume":150}`, got: 70.0},
 		{field: "voicemail_action", defaultValue: "leave_message", good: `{"voicemail_action":"hang_up"}`, bad: `{"voicemail_action":"shout"}`, got: "hang_up"},
 	}
-	ran := false
-	for name, file := range digaDocuments() {
-		if file == "" {
-			continue
-		}
-		ran = true
+	docs := digaDocuments()
+	delete(docs, "embedded")
+	docs["later fields (ours)"] = laterFieldsDocument(t)
+	for name, file := range docs {
 		t.Run(name, func(t *testing.T) {
 			tg := start(t, agentmocktest.WithDigaSpec(file))
 			spec := tg.srv.App.Server("diga").Spec()
@@ -72,7 +75,36 @@ func TestDigaLaterDocumentFields(t *testing.T) {
 			}
 		})
 	}
-	if !ran {
-		t.Skip("set AGENTMOCK_VENDOR_DIGA_SPECS to Diga's documents")
+}
+
+// laterFieldsDocument writes the embedded Diga document with the agent
+// fields of later documents added, as we define them from Diga's: each to
+// the create and update bodies and the answer, with its bounds and default.
+func laterFieldsDocument(t *testing.T) string {
+	t.Helper()
+	data, err := openapi.Embedded("diga")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	fields := map[string]map[string]any{
+		"voice_speed":        {"type": "number", "enum": []any{0.8, 0.9, 1.0, 1.1, 1.2}, "default": 1.0, "description": "How fast the agent speaks."},
+		"background_audio":   {"type": "string", "enum": []any{"none", "cafe", "office"}, "nullable": true, "description": "Sound behind the agent's voice."},
+		"pronunciation_dict": {"type": "object", "nullable": true, "additionalProperties": map[string]any{"type": "string"}, "description": "How to say words."},
+		"dynamic_variables":  {"type": "object", "nullable": true, "additionalProperties": true, "default": map[string]any{}, "description": "Variables for the prompt's templates."},
+		"volume":             {"type": "integer", "minimum": 0, "maximum": 100, "default": 50, "description": "Output volume; 50 is no change."},
+		"voicemail_action":   {"type": "string", "enum": []any{"leave_message", "hang_up"}, "default": "leave_message", "description": "What to do on a voicemail."},
 	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, name := range []string{"AgentRequest", "AgentUpdateRequest", "AgentResponseSchema"} {
+		props := schemas[name].(map[string]any)["properties"].(map[string]any)
+		for field, sch := range fields {
+			require.NotContains(t, props, field, "the embedded document has %s now; this test's document is no longer needed for it", field)
+			props[field] = sch
+		}
+	}
+	out, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "diga-later-fields.yaml")
+	require.NoError(t, os.WriteFile(file, out, 0o600))
+	return file
 }

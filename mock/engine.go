@@ -371,6 +371,7 @@ func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resourc
 	if err := s.references(tx, req, doc, body); err != nil {
 		return nil, err
 	}
+	holdRefs(r, doc)
 	return s.checkedRecord(r, answerSch, doc)
 }
 
@@ -499,6 +500,7 @@ func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.R
 			if err := s.references(tx, req, doc, body); err != nil {
 				return nil, err
 			}
+			holdRefs(b.Resource, doc)
 			return s.checkedRecord(b.Resource, b.Resource.Item, doc)
 		})
 		return err

@@ -24,6 +24,17 @@ func embeds(r *resources.Resource, member string) bool {
 	return false
 }
 
+// holdRefs gives a record the engine writes every reference of its
+// embedded links, null where none is named (a merge patch's null removes
+// it), so that a record without one is known to be written by other code.
+func holdRefs(r *resources.Resource, doc map[string]any) {
+	for _, l := range r.Links {
+		if _, ok := doc[l.Via]; !ok && l.Kind == resources.Embed {
+			doc[l.Via] = nil
+		}
+	}
+}
+
 // checkedRecord is checked for a record that may hold the references of
 // embedded links, which its schema does not declare: they are stored, not
 // answered, so the check leaves them out.
@@ -95,8 +106,13 @@ func (s *Server) fillLink(tx *store.Tx, tenant string, l resources.Link, raw, do
 	coll := s.collection(l.Target)
 	switch l.Kind {
 	case resources.Embed:
-		id, _ := raw[l.Via].(string)
-		if id != "" {
+		ref, held := raw[l.Via]
+		if !held {
+			// Written by a behaviour of the provider's own, which shows the
+			// member itself (Diga's agent voice), or under another document.
+			return nil
+		}
+		if id, _ := ref.(string); id != "" {
 			rec, err := tx.Get(coll, owner, id)
 			if err == nil {
 				obj, err := s.Project(l.Shape, rec.Doc)
