@@ -80,6 +80,8 @@ func (s *Server) engineHandlers(taken map[string]provider.Handler) map[string]pr
 			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.rotate(req, b) }
 		case resources.Act, resources.View:
 			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.act(req, b) }
+		case resources.Excerpt:
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.excerpt(req, b) }
 		case resources.Read, resources.Write:
 			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.singleton(req, b) }
 		default:
@@ -340,6 +342,7 @@ func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resourc
 	doc := map[string]any{}
 	answerMembers, itemMembers := resources.Members(answerSch), resources.Members(r.Item)
 	declared := func(k string) bool { return answerMembers[k] != nil || itemMembers[k] != nil }
+	body = named(r, body, declared) // engine_lookup.go
 	for k, v := range body {
 		if declared(k) && v != nil {
 			doc[k] = openapi.Clone(v)
@@ -364,6 +367,9 @@ func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resourc
 	create := openapi.RequestSchema(req.Route.Operation)
 	for _, sch := range []*openapi3.Schema{answerSch, r.Item} {
 		s.fill(sch, create, doc, d.rng)
+	}
+	if err := s.lookups(tx, req, r, doc, body); err != nil {
+		return nil, err
 	}
 	if err := s.references(tx, req, doc, body); err != nil {
 		return nil, err
@@ -443,6 +449,9 @@ func (s *Server) checked(sch *openapi3.Schema, doc map[string]any) ([]byte, erro
 }
 
 func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.Response, error) {
+	if b.Batch != "" {
+		return s.createBatch(req, b) // engine_batch.go
+	}
 	p := s.placeOf(req, b)
 	body, _ := req.Body.(map[string]any)
 	status := openapi.SuccessStatus(req.Route.Operation)
@@ -475,6 +484,9 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 // (PATCH /v1/phone/{id}/sip-config merges into sip_config); a replacement
 // of every member a request may set for PUT.
 func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.Response, error) {
+	if b.Each != "" {
+		return s.mergeEach(req, b) // engine_batch.go
+	}
 	p := s.placeOf(req, b)
 	body, _ := req.Body.(map[string]any)
 	d := s.draw()

@@ -117,7 +117,7 @@ func (s *Server) refCheck(tx *store.Tx, tenant string, path []string, name, id s
 	case t.Parent != nil:
 		parent, ok := siblings[t.Parent.Name+"_id"].(string)
 		if !ok {
-			return nil
+			return s.resolveRef(tx, tenant, path, name, id, t, siblings, vs) // engine_lookup.go
 		}
 		tenant = parent
 	}
