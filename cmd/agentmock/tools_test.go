@@ -112,7 +112,7 @@ func TestRoutes(t *testing.T) {
 	var out, stderr bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"routes"}, none, &out, &stderr), stderr.String())
 	text := out.String()
-	assert.Contains(t, text, "diga: 16 of 16 operations answered from state")
+	assert.Contains(t, text, "diga: 62 of 62 operations answered from state")
 	assert.Contains(t, text, "itellico: 7 of 7 operations answered from state")
 	assert.Regexp(t, `GET\s+/v1/knowledge/base/\s+resource\s+knowledge_base list`, text)
 	assert.Regexp(t, `PATCH\s+/v1/agent/\{agent_id\}\s+provider`, text)
@@ -123,7 +123,7 @@ func TestRoutes(t *testing.T) {
 		Stateful, Total int
 	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
-	assert.Equal(t, 16, doc["diga"].Total)
+	assert.Equal(t, 62, doc["diga"].Total)
 	assert.Error(t, run(context.Background(), []string{"routes", "--no-such-flag"}, none, &out, &stderr))
 }
 

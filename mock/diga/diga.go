@@ -112,6 +112,7 @@ var digaPermissions = map[string]permission{
 	digaIntegrations: {"integrations.view", "Missing required permissions to view integrations"},
 	digaTools:        {"integrations.view", "Missing required permissions to view integration tools"},
 	digaCallTools:    {"tools.view", "Missing required permissions to view call tools"},
+	digaDropdown:     {"agents.view", "Missing required permissions to view agents"},
 }
 
 // derivedPermission is what a restricted key needs for an operation the
@@ -140,11 +141,25 @@ func (d *diga) Rules() resources.Rules {
 			"/v1/agent": "agents", "/v1/agent/{}/version": "versions", "/v1/voice": "voices",
 			"/v1/knowledge/base": "knowledge_bases", "/v1/path": "paths", "/v1/integration": "integrations",
 			"/v1/integration/{}/tool": "integration_tools", "/v1/call-tool": "call_tools",
+			"/v1/knowledge/item": "knowledge_items", "/v1/knowledge/tag": "knowledge_tags", "/v1/phone": "phones",
+			"/v1/call": "calls", "/v1/call/{}/message": "call_messages", "/v1/webhook": "webhooks", "/v1/api_key": "api_keys",
 		},
-		Shared:        []string{"/v1/voice", "/v1/call-tool"},
-		NotReferences: []string{"provider_voice_id", "version_id", "agent_version_id", "published_version_id", "inbound_version_id", "outbound_version_id"},
+		Shared: []string{"/v1/voice", "/v1/call-tool"},
+		// version_id and published_version_id are the agent behaviour's
+		// own to check; the versions phones and calls name are resolved by
+		// Resolve (versions.go).
+		NotReferences: []string{"provider_voice_id", "version_id", "published_version_id"},
 		TenantMembers: []string{"project_id"},
 		Credentials:   map[string]string{"/v1/api_key": "value"},
+		// A call is made from one of the project's numbers, written as the
+		// number or as the phone's id, with the agent version the number
+		// makes its outbound calls with unless the body names one.
+		Lookups: map[string][]resources.Lookup{
+			"/v1/call": {{
+				Member: "from_number", Target: "/v1/phone", By: []string{"number", "id"},
+				Copy: map[string]string{"phone_register_id": "id", "agent_id": "outbound_agent_id", "agent_version_id": "outbound_version_id"},
+			}},
+		},
 	}
 }
 
@@ -228,6 +243,7 @@ const (
 	digaIntegrations = "GET /v1/integration"
 	digaTools        = "GET /v1/integration/{}/tool"
 	digaCallTools    = "GET /v1/call-tool/"
+	digaDropdown     = "GET /v1/agent/versions-dropdown/dashboard"
 )
 
 func (d *diga) Handlers(e provider.Engine) map[string]provider.Handler {
@@ -239,6 +255,7 @@ func (d *diga) Handlers(e provider.Engine) map[string]provider.Handler {
 		digaDelete:     d.deleteAgent(e),
 		digaVersions:   d.listVersions(e),
 		digaDelVersion: d.deleteVersion(e),
+		digaDropdown:   d.dropdown(e),
 	}
 	if agents, err := provider.NewResource(e.Spec(), digaCreate, digaGet, http.StatusOK); err == nil {
 		d.agents = agents
