@@ -505,7 +505,7 @@ func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.R
 			if err := s.references(tx, req, doc, body); err != nil {
 				return nil, err
 			}
-			return s.checked(b.Resource.Item, doc)
+			return s.checkedHolding(b.Resource.Item, doc) // engine_batch.go
 		})
 		return err
 	})

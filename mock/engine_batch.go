@@ -145,7 +145,7 @@ func (s *Server) mergeEach(req *provider.Request, b *resources.Binding) (provide
 				}
 				doc, _ = provider.MergePatch(doc, patch).(map[string]any)
 				s.managed(b.Child, doc, child, d, false)
-				return s.checked(b.Child.Item, doc)
+				return s.checkedHolding(b.Child.Item, doc)
 			})
 			if errors.Is(err, store.ErrNotFound) {
 				vs = append(vs, agentmock.Violation{In: agentmock.InBody, Path: []string{b.Each, strconv.Itoa(i), idMember},
@@ -201,4 +201,25 @@ func (s *Server) excerpt(req *provider.Request, b *resources.Binding) (provider.
 		}
 	}
 	return s.answer(req, status, rec.Doc)
+}
+
+// checkedHolding is checked for a changed record, which may hold members
+// its item schema does not declare that only the server writes (a
+// webhook's secret, an API key's value, shown once): they are kept,
+// unchecked, while the rest must conform.
+func (s *Server) checkedHolding(item *openapi3.Schema, doc map[string]any) ([]byte, error) {
+	members := resources.Members(item)
+	view := doc
+	for k := range doc {
+		if members[k] == nil {
+			if len(view) == len(doc) {
+				view = maps.Clone(doc)
+			}
+			delete(view, k)
+		}
+	}
+	if vs := s.spec.Check(agentmock.InBody, item, view, false); len(vs) > 0 {
+		return nil, provider.Invalid(vs...)
+	}
+	return s.spec.Encode(item, doc)
 }

@@ -271,7 +271,11 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 		}
 		return nil, nil, nil
 	}
-	if boundary, ok := isForm(r); ok && (rb == nil || openapi.FormSchema(route.Operation) != nil) {
+	boundary, form := isForm(r)
+	if !form && rb != nil && openapi.FormSchema(route.Operation) != nil && openapi.RequestSchema(route.Operation) == nil {
+		return nil, nil, provider.Fail(http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
+	}
+	if form && (rb == nil || openapi.FormSchema(route.Operation) != nil) {
 		// A form (engine_multipart.go), also where a document forgot to
 		// declare the one its upload takes.
 		fields, _, err := readForm(data, boundary, openapi.FormSchema(route.Operation))
