@@ -395,6 +395,16 @@ func TestDigaWebhooksAndKeys(t *testing.T) {
 		c.do("DELETE", "/v1/api_key/"+kid, nil).must(t, http.StatusOK)
 		k.do("GET", "/v1/agent/", nil).must(t, http.StatusUnauthorized)
 	})
+	t.Run("knowledge items and tags need knowledge_bases permissions", func(t *testing.T) {
+		c := c
+		c.t = t
+		r := c.do("POST", "/v1/api_key/", `{"name":"kb","restricted":true,"permissions":["knowledge_bases.view"]}`).must(t, http.StatusOK)
+		k := c.withKey(id(t, r, "value"))
+		k.do("GET", "/v1/knowledge/item/", nil).must(t, http.StatusOK)
+		k.do("GET", "/v1/knowledge/tag/", nil).must(t, http.StatusOK)
+		k.do("POST", "/v1/knowledge/item/text", `{"name":"n","content":"c"}`).must(t, http.StatusForbidden)
+		k.do("GET", "/v1/phone/", nil).must(t, http.StatusForbidden)
+	})
 	t.Run("webhook delete", func(t *testing.T) {
 		c := c
 		c.t = t

@@ -94,7 +94,7 @@ func (s *Server) lookups(tx *store.Tx, req *provider.Request, r *resources.Resou
 // (outbound_version_id sets outbound_agent_id, agent_version_id agent_id).
 func (s *Server) resolveRef(tx *store.Tx, tenant string, path []string, name, id string, t *resources.Resource, siblings map[string]any, vs *[]agentmock.Violation) error {
 	res, ok := s.prov.(provider.Resolver)
-	if !ok {
+	if !ok || !res.Keeps(t.Name) {
 		return nil // the reference cannot be resolved, and is let be
 	}
 	parent, found, err := res.Resolve(tx, tenant, t.Name, id)

@@ -33,6 +33,8 @@ const (
 	FixtureAgent       = "11111111-1111-4111-8111-111111111111"
 	FixtureVoice       = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 	FixtureIntegration = "8e3b2c1a-4f5d-4a6b-8c7d-2e3f4a5b6c01"
+	FixturePhone       = "e7d6c5b4-a392-4817-8615-243342516001"
+	FixtureTool        = "a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c01"
 )
 
 // Descriptor is Diga's entry in agentmock's registry.
@@ -42,7 +44,7 @@ func Descriptor() provider.Descriptor {
 		Header: "Authorization", Scheme: "Bearer ",
 		New:        func(fx *fixtures.Set) provider.Provider { return New(&fx.Diga) },
 		Tenants:    func(fx *fixtures.Set) []fixtures.Tenant { return fx.Diga.Projects },
-		PathParams: map[string]string{"agent_id": FixtureAgent, "integration_id": FixtureIntegration},
+		PathParams: map[string]string{"agent_id": FixtureAgent, "integration_id": FixtureIntegration, "phone_id": FixturePhone, "tool_id": FixtureTool},
 		BaseBodies: map[string]map[string]any{
 			"POST /v1/agent/": {"voice_id": FixtureVoice, "language": "es"},
 		},
@@ -113,12 +115,18 @@ var digaPermissions = map[string]permission{
 	digaTools:        {"integrations.view", "Missing required permissions to view integration tools"},
 	digaCallTools:    {"tools.view", "Missing required permissions to view call tools"},
 	digaDropdown:     {"agents.view", "Missing required permissions to view agents"},
+	digaImportPhone:  {"phones.import", "Missing required permissions to import phones"},
 }
+
+// groupOf maps the groups tags name to the permission groups Diga has:
+// knowledge items and tags are governed by knowledge_bases.*.
+var groupOf = map[string]string{"knowledge_items": "knowledge_bases", "knowledge_tags": "knowledge_bases"}
 
 // derivedPermission is what a restricted key needs for an operation the
 // table does not name: the group its first tag names, in snake case and
-// plural ("Knowledge Bases" is knowledge_bases, "Integration" integrations),
-// and the action its method names.
+// plural ("Knowledge Bases" is knowledge_bases, "Integration" integrations,
+// and groups Diga has no permissions of its own for as groupOf says), and
+// the action its method names.
 func derivedPermission(route *openapi.Route) permission {
 	if len(route.Operation.Tags) == 0 {
 		return permission{}
@@ -126,6 +134,9 @@ func derivedPermission(route *openapi.Route) permission {
 	group := strings.ToLower(strings.Join(strings.Fields(strings.ReplaceAll(route.Operation.Tags[0], "-", " ")), "_"))
 	if !strings.HasSuffix(group, "s") {
 		group += "s"
+	}
+	if g, ok := groupOf[group]; ok {
+		group = g
 	}
 	action := map[string]string{"GET": "view", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}[route.Method]
 	return permission{group + "." + action, "Missing required permissions to " + action + " " + strings.ReplaceAll(group, "_", " ")}
@@ -244,6 +255,7 @@ const (
 	digaTools        = "GET /v1/integration/{}/tool"
 	digaCallTools    = "GET /v1/call-tool/"
 	digaDropdown     = "GET /v1/agent/versions-dropdown/dashboard"
+	digaImportPhone  = "POST /v1/phone/import"
 )
 
 func (d *diga) Handlers(e provider.Engine) map[string]provider.Handler {

@@ -14,10 +14,7 @@ import (
 // (agents.go), where the engine cannot find one by its id alone. A phone's
 // inbound_version_id and outbound_version_id and a call's agent_version_id
 // name them. The draft is no version a phone or a call can use.
-func (d *diga) Resolve(tx *store.Tx, tenant, resource, id string) (string, bool, error) {
-	if resource != "version" {
-		return "", false, nil
-	}
+func (d *diga) Resolve(tx *store.Tx, tenant, _, id string) (string, bool, error) {
 	agents, err := tx.List(collDigaAgents, tenant, store.Query{})
 	if err != nil {
 		return "", false, fmt.Errorf("list agents: %w", err)
@@ -29,6 +26,9 @@ func (d *diga) Resolve(tx *store.Tx, tenant, resource, id string) (string, bool,
 	}
 	return "", false, nil
 }
+
+// Keeps names the one resource Diga's behaviour keeps in its own layout.
+func (d *diga) Keeps(resource string) bool { return resource == "version" }
 
 // versionItem is one row of an agent as the versions dropdown shows it.
 type versionItem struct {
