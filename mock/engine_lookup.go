@@ -114,6 +114,22 @@ func (s *Server) resolveRef(tx *store.Tx, tenant string, path []string, name, id
 	return nil
 }
 
+// unresolve clears what resolveRef set beside a reference the request
+// cleared: a phone whose outbound_version_id is null has no
+// outbound_agent_id either.
+func (s *Server) unresolve(name string, siblings map[string]any) {
+	t := s.model.Target(name, s.rules)
+	res, ok := s.prov.(provider.Resolver)
+	if t == nil || t.Parent == nil || !ok || !res.Keeps(t.Name) {
+		return
+	}
+	if m := parentMember(name, t); m != "" {
+		if _, declared := siblings[m]; declared {
+			siblings[m] = nil
+		}
+	}
+}
+
 // parentMember names the member beside a reference that holds the
 // referenced record's parent: <prefix>_<parent>_id for <prefix>_<name>_id.
 func parentMember(ref string, t *resources.Resource) string {

@@ -62,6 +62,10 @@ func (w *refWalker) walk(name string, v any, siblings map[string]any) error {
 	w.path = append(w.path, name)
 	defer func() { w.path = w.path[:len(w.path)-1] }()
 	switch x := v.(type) {
+	case nil:
+		if refLike(name) {
+			w.s.unresolve(name, siblings) // engine_lookup.go
+		}
 	case string:
 		if refLike(name) {
 			return w.s.refCheck(w.tx, w.tenant, w.path, name, x, siblings, &w.vs)
