@@ -29,7 +29,7 @@ func TestUserDocumentDeclaresOtherShapes(t *testing.T) {
 		},
 		{
 			from: "      - knowledge_items\n      properties:\n",
-			to:   "      - knowledge_items\n      - knowledge_item_ids\n      properties:\n        knowledge_item_ids:\n          type: array\n          items:\n            type: string\n            format: uuid\n",
+			to:   "      - knowledge_items\n      - source_ids\n      properties:\n        source_ids:\n          type: array\n          items:\n            type: string\n            format: uuid\n",
 		},
 	}
 	for _, e := range edits {
@@ -59,7 +59,7 @@ func TestUserDocumentDeclaresOtherShapes(t *testing.T) {
 		require.NotEmpty(t, items)
 		for _, it := range items {
 			kb := it.(map[string]any)
-			assert.IsType(t, []any{}, kb["knowledge_item_ids"], "%s", r.raw)
+			assert.IsType(t, []any{}, kb["source_ids"], "%s", r.raw)
 			assert.NotEmpty(t, kb["name"])
 		}
 		again := c.do("GET", "/v1/knowledge/base/", nil).must(t, http.StatusOK)

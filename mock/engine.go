@@ -80,6 +80,8 @@ func (s *Server) engineHandlers(taken map[string]provider.Handler) map[string]pr
 			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.rotate(req, b) }
 		case resources.Act, resources.View:
 			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.act(req, b) }
+		case resources.Excerpt:
+			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.excerpt(req, b) }
 		case resources.Read, resources.Write:
 			h[b.Key] = func(req *provider.Request) (provider.Response, error) { return s.singleton(req, b) }
 		default:
@@ -368,11 +370,14 @@ func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resourc
 	for _, sch := range []*openapi3.Schema{answerSch, r.Item} {
 		s.fill(sch, create, doc, d.rng)
 	}
+	if err := s.lookups(tx, req, r, doc, body); err != nil {
+		return nil, err
+	}
 	if err := s.references(tx, req, doc, body); err != nil {
 		return nil, err
 	}
 	holdRefs(r, doc)
-	return s.checkedRecord(r, answerSch, doc)
+	return s.checkedHolding(answerSch, doc)
 }
 
 // fill completes a record with the schema's defaults, then gives each
@@ -447,6 +452,9 @@ func (s *Server) checked(sch *openapi3.Schema, doc map[string]any) ([]byte, erro
 }
 
 func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.Response, error) {
+	if b.Batch != "" {
+		return s.createBatch(req, b) // engine_batch.go
+	}
 	p := s.placeOf(req, b)
 	body := aliased(b.Resource, req.Body)
 	status := openapi.SuccessStatus(req.Route.Operation)
@@ -482,6 +490,9 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 // (PATCH /v1/phone/{id}/sip-config merges into sip_config); a replacement
 // of every member a request may set for PUT.
 func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.Response, error) {
+	if b.Each != "" {
+		return s.mergeEach(req, b) // engine_batch.go
+	}
 	p := s.placeOf(req, b)
 	body := aliased(b.Resource, req.Body)
 	d := s.draw()
@@ -501,7 +512,7 @@ func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.R
 				return nil, err
 			}
 			holdRefs(b.Resource, doc)
-			return s.checkedRecord(b.Resource, b.Resource.Item, doc)
+			return s.checkedHolding(b.Resource.Item, doc) // engine_batch.go
 		})
 		return err
 	})
@@ -653,7 +664,7 @@ func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provide
 			}
 		}
 		s.managed(b.Resource, old, p, d, true)
-		if doc, err = s.checkedRecord(b.Resource, b.Resource.Item, old); err != nil {
+		if doc, err = s.checkedHolding(b.Resource.Item, old); err != nil {
 			return err
 		}
 		_, err = tx.Create(p.coll, p.tenant, d.id, doc)

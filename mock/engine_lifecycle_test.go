@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
+	"github.com/agentmock/agentmock/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,6 +51,17 @@ func TestEngineLifecycle(t *testing.T) {
 					for k := range obj {
 						if srv.model.Target(k, srv.rules) != nil {
 							delete(obj, k) // references are tested on their own
+						}
+					}
+					for _, l := range srv.rules.Lookups[r.Path] {
+						// A member that finds a record by value names one of
+						// the fixtures' (a phone's id for a call's from_number).
+						target := srv.model.Resource(l.Target)
+						require.NotNil(t, target, l.Target)
+						page, err := srv.store.List(context.Background(), srv.collection(target), "d1000000-0000-4000-8000-000000000001", store.Query{Limit: 1})
+						require.NoError(t, err)
+						if obj != nil && len(page.Records) > 0 {
+							obj[l.Member] = page.Records[0].ID
 						}
 					}
 					status, created := c.do(http.MethodPost, op.Path, obj)

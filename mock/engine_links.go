@@ -35,29 +35,6 @@ func holdRefs(r *resources.Resource, doc map[string]any) {
 	}
 }
 
-// checkedRecord is checked for a record that may hold the references of
-// embedded links, which its schema does not declare: they are stored, not
-// answered, so the check leaves them out.
-func (s *Server) checkedRecord(r *resources.Resource, sch *openapi3.Schema, doc map[string]any) ([]byte, error) {
-	var held map[string]any
-	for _, l := range r.Links {
-		if v, ok := doc[l.Via]; ok && l.Kind == resources.Embed {
-			if held == nil {
-				held = map[string]any{}
-			}
-			held[l.Via] = v
-			delete(doc, l.Via)
-		}
-	}
-	if _, err := s.checked(sch, doc); err != nil {
-		return nil, err
-	}
-	for k, v := range held {
-		doc[k] = v
-	}
-	return s.spec.Encode(sch, doc)
-}
-
 // linksOf returns the links of the resource an operation answers with,
 // those the answer's schema declares, or nil.
 func (s *Server) linksOf(key string, sch *openapi3.Schema) []resources.Link {

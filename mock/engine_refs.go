@@ -62,6 +62,10 @@ func (w *refWalker) walk(name string, v any, siblings map[string]any) error {
 	w.path = append(w.path, name)
 	defer func() { w.path = w.path[:len(w.path)-1] }()
 	switch x := v.(type) {
+	case nil:
+		if refLike(name) {
+			w.s.unresolve(name, siblings) // engine_lookup.go
+		}
 	case string:
 		if refLike(name) {
 			return w.s.refCheck(w.tx, w.tenant, w.path, name, x, siblings, &w.vs)
@@ -117,7 +121,7 @@ func (s *Server) refCheck(tx *store.Tx, tenant string, path []string, name, id s
 	case t.Parent != nil:
 		parent, ok := siblings[t.Parent.Name+"_id"].(string)
 		if !ok {
-			return nil
+			return s.resolveRef(tx, tenant, path, name, id, t, siblings, vs) // engine_lookup.go
 		}
 		tenant = parent
 	}

@@ -28,7 +28,7 @@ func TestPageOperations(t *testing.T) {
 		{"diga",
 			[]string{"GET /v1/agent/", "GET /v1/agent/{}/version", "GET /v1/voice/", "GET /v1/knowledge/base/"},
 			[]string{"GET /v1/agent/{}", "POST /v1/agent/", "PATCH /v1/agent/{}", "GET /v1/voice/{}"},
-			8},
+			16},
 		{"itellico",
 			[]string{"GET /v1/accounts/{}/agents", "GET /v1/accounts/{}/subaccounts", "GET /v1/accounts/{}/phone-numbers", "GET /v1/accounts/{}/conversations"},
 			[]string{"GET /v1/accounts/{}/agents/{}", "POST /v1/accounts/{}/agents"},

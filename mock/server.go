@@ -271,6 +271,16 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 		}
 		return nil, nil, nil
 	}
+	boundary, form := isForm(r)
+	if !form && rb != nil && openapi.FormSchema(route.Operation) != nil && openapi.RequestSchema(route.Operation) == nil {
+		return nil, nil, provider.Fail(http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
+	}
+	if form && (rb == nil || openapi.FormSchema(route.Operation) != nil) {
+		// A form (engine_multipart.go), also where a document forgot to
+		// declare the one its upload takes.
+		fields, _, err := readForm(data, boundary, openapi.FormSchema(route.Operation))
+		return data, fields, err
+	}
 	if rb == nil || rb.Value == nil {
 		return nil, nil, nil // a body the operation does not take is ignored, as FastAPI does
 	}
@@ -311,7 +321,7 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 	if body == nil {
 		return vs
 	}
-	sch := openapi.RequestSchema(route.Operation)
+	sch := openapi.BodySchema(route.Operation)
 	for _, m := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
 		if !s.cfg.AllowUnknownFields {
 			vs = append(vs, extraMember(m))

@@ -350,7 +350,9 @@ func (s *Spec) complete(sch, fallback *openapi3.Schema, obj map[string]any, dept
 		if pv := View(p); pv != nil && len(pv.Properties) > 0 && len(union(pv)) == 0 && depth < maxBuildDepth {
 			built := map[string]any{}
 			s.complete(pv, fp, built, depth+1)
-			if len(built) > 0 {
+			// An object its defaults cannot make whole is no default where
+			// null is allowed (an imported phone's absent sip_config).
+			if len(built) > 0 && !(Nullable(p) && lacksRequired(pv, built)) {
 				obj[name] = built
 				continue
 			}
@@ -589,4 +591,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// lacksRequired reports whether obj lacks a member sch requires.
+func lacksRequired(sch *openapi3.Schema, obj map[string]any) bool {
+	for _, name := range sch.Required {
+		if _, ok := obj[name]; !ok {
+			return true
+		}
+	}
+	return false
 }

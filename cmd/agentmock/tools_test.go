@@ -119,6 +119,7 @@ func TestRoutes(t *testing.T) {
 		require.Len(t, m, 3, text)
 		assert.Equal(t, m[1], m[2], p)
 	}
+	assert.Contains(t, text, "diga: 62 of 62 operations")
 	assert.Contains(t, text, "itellico: 25 of 25 operations")
 	assert.Regexp(t, `GET\s+/v1/knowledge/base/\s+resource\s+knowledge_base list`, text)
 	assert.Regexp(t, `PATCH\s+/v1/agent/\{agent_id\}\s+provider`, text)
@@ -129,7 +130,7 @@ func TestRoutes(t *testing.T) {
 		Stateful, Total int
 	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
-	assert.Equal(t, 16, doc["diga"].Total)
+	assert.Equal(t, 62, doc["diga"].Total)
 	assert.Error(t, run(context.Background(), []string{"routes", "--no-such-flag"}, none, &out, &stderr))
 }
 

@@ -34,6 +34,8 @@ const (
 	FixtureAgent       = "11111111-1111-4111-8111-111111111111"
 	FixtureVoice       = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 	FixtureIntegration = "8e3b2c1a-4f5d-4a6b-8c7d-2e3f4a5b6c01"
+	FixturePhone       = "e7d6c5b4-a392-4817-8615-243342516001"
+	FixtureTool        = "a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c01"
 )
 
 // Descriptor is Diga's entry in agentmock's registry.
@@ -43,7 +45,7 @@ func Descriptor() provider.Descriptor {
 		Header: "Authorization", Scheme: "Bearer ",
 		New:        func(fx *fixtures.Set) provider.Provider { return New(&fx.Diga) },
 		Tenants:    func(fx *fixtures.Set) []fixtures.Tenant { return fx.Diga.Projects },
-		PathParams: map[string]string{"agent_id": FixtureAgent, "integration_id": FixtureIntegration},
+		PathParams: map[string]string{"agent_id": FixtureAgent, "integration_id": FixtureIntegration, "phone_id": FixturePhone, "tool_id": FixtureTool},
 		BaseBodies: map[string]map[string]any{
 			"POST /v1/agent/": {"voice_id": FixtureVoice, "language": "es"},
 		},
@@ -113,12 +115,19 @@ var digaPermissions = map[string]permission{
 	digaIntegrations: {"integrations.view", "Missing required permissions to view integrations"},
 	digaTools:        {"integrations.view", "Missing required permissions to view integration tools"},
 	digaCallTools:    {"tools.view", "Missing required permissions to view call tools"},
+	digaDropdown:     {"agents.view", "Missing required permissions to view agents"},
+	digaImportPhone:  {"phones.import", "Missing required permissions to import phones"},
 }
+
+// groupOf maps the groups tags name to the permission groups Diga has:
+// knowledge items and tags are governed by knowledge_bases.*.
+var groupOf = map[string]string{"knowledge_items": "knowledge_bases", "knowledge_tags": "knowledge_bases"}
 
 // derivedPermission is what a restricted key needs for an operation the
 // table does not name: the group its first tag names, in snake case and
-// plural ("Knowledge Bases" is knowledge_bases, "Integration" integrations),
-// and the action its method names.
+// plural ("Knowledge Bases" is knowledge_bases, "Integration" integrations,
+// and groups Diga has no permissions of its own for as groupOf says), and
+// the action its method names.
 func derivedPermission(route *openapi.Route) permission {
 	if len(route.Operation.Tags) == 0 {
 		return permission{}
@@ -126,6 +135,9 @@ func derivedPermission(route *openapi.Route) permission {
 	group := strings.ToLower(strings.Join(strings.Fields(strings.ReplaceAll(route.Operation.Tags[0], "-", " ")), "_"))
 	if !strings.HasSuffix(group, "s") {
 		group += "s"
+	}
+	if g, ok := groupOf[group]; ok {
+		group = g
 	}
 	action := map[string]string{"GET": "view", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}[route.Method]
 	return permission{group + "." + action, "Missing required permissions to " + action + " " + strings.ReplaceAll(group, "_", " ")}
@@ -141,11 +153,25 @@ func (d *diga) Rules() resources.Rules {
 			"/v1/agent": "agents", "/v1/agent/{}/version": "versions", "/v1/voice": "voices",
 			"/v1/knowledge/base": "knowledge_bases", "/v1/path": "paths", "/v1/integration": "integrations",
 			"/v1/integration/{}/tool": "integration_tools", "/v1/call-tool": "call_tools",
+			"/v1/knowledge/item": "knowledge_items", "/v1/knowledge/tag": "knowledge_tags", "/v1/phone": "phones",
+			"/v1/call": "calls", "/v1/call/{}/message": "call_messages", "/v1/webhook": "webhooks", "/v1/api_key": "api_keys",
 		},
-		Shared:        []string{"/v1/voice", "/v1/call-tool"},
-		NotReferences: []string{"provider_voice_id", "version_id", "agent_version_id", "published_version_id", "inbound_version_id", "outbound_version_id"},
+		Shared: []string{"/v1/voice", "/v1/call-tool"},
+		// version_id and published_version_id are the agent behaviour's
+		// own to check; the versions phones and calls name are resolved by
+		// Resolve (versions.go).
+		NotReferences: []string{"provider_voice_id", "version_id", "published_version_id"},
 		TenantMembers: []string{"project_id"},
 		Credentials:   map[string]string{"/v1/api_key": "value"},
+		// A call is made from one of the project's numbers, written as the
+		// number or as the phone's id, with the agent version the number
+		// makes its outbound calls with unless the body names one.
+		Lookups: map[string][]resources.Lookup{
+			"/v1/call": {{
+				Member: "from_number", Target: "/v1/phone", By: []string{"number", "id"},
+				Copy: map[string]string{"phone_register_id": "id", "agent_id": "outbound_agent_id", "agent_version_id": "outbound_version_id"},
+			}},
+		},
 	}
 }
 
@@ -229,6 +255,8 @@ const (
 	digaIntegrations = "GET /v1/integration"
 	digaTools        = "GET /v1/integration/{}/tool"
 	digaCallTools    = "GET /v1/call-tool/"
+	digaDropdown     = "GET /v1/agent/versions-dropdown/dashboard"
+	digaImportPhone  = "POST /v1/phone/import"
 )
 
 func (d *diga) Handlers(e provider.Engine) map[string]provider.Handler {
@@ -240,6 +268,7 @@ func (d *diga) Handlers(e provider.Engine) map[string]provider.Handler {
 		digaDelete:     d.deleteAgent(e),
 		digaVersions:   d.listVersions(e),
 		digaDelVersion: d.deleteVersion(e),
+		digaDropdown:   d.dropdown(e),
 	}
 	if agents, err := provider.NewResource(e.Spec(), digaCreate, digaGet, http.StatusOK); err == nil {
 		d.agents = agents

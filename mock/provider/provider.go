@@ -73,6 +73,16 @@ type Provider interface {
 
 // Engine is what the engine gives a provider's behaviour: the store, the
 // document, the clock and ids, and the engine's own rules to reuse.
+// Resolver is a provider that keeps a nested resource in its own layout
+// (Diga's agent versions, stored under their agent by its behaviour), so
+// that the engine cannot find one of its records by id alone: Resolve says
+// whether id names a record of the tenant's, and under which parent, for
+// the resources it Keeps.
+type Resolver interface {
+	Keeps(resource string) bool
+	Resolve(tx *store.Tx, tenant, resource, id string) (parent string, ok bool, err error)
+}
+
 type Engine interface {
 	Store() *store.Store
 	Spec() *openapi.Spec

@@ -57,6 +57,23 @@ type Rules struct {
 	// with the permissions it holds, until it is deleted (Diga's
 	// /v1/api_key and its value).
 	Credentials map[string]string
+	// Lookups are, by the collection path of the records they help create,
+	// request members that name another collection's record by one of its
+	// members rather than by its id (Diga's call from_number is one of the
+	// project's numbers, or a phone's id).
+	Lookups map[string][]Lookup
+}
+
+// Lookup is one member a create resolves to another record: the first of
+// the Target collection's records (of the tenant) whose By members hold
+// the member's value. The new record takes the Copy members (its member:
+// the found record's member) that the body does not give; a value that
+// names no record is the operation's 404.
+type Lookup struct {
+	Member string
+	Target string
+	By     []string
+	Copy   map[string]string
 }
 
 // Kind is what kind of thing a Resource is.
@@ -120,6 +137,7 @@ const (
 	Read      Action = "read"      // singleton GET
 	Write     Action = "write"     // singleton POST, PUT or PATCH
 	View      Action = "view"      // generated, for a record that must exist
+	Excerpt   Action = "excerpt"   // some members of a record that must exist
 	Generated Action = "generated"
 )
 
@@ -138,6 +156,14 @@ type Binding struct {
 	// Params are the operation's path parameters that name records, in
 	// path order: the parents' ids, then the item's.
 	Params []string
+	// Batch names the answer's member that holds the records a batch
+	// create stores (Diga's successful_items), "" for any other create.
+	Batch string
+	// Each is, for a merge into each of a record's nested records (Diga's
+	// tool-approval), the body's member that lists them; Child is their
+	// resource.
+	Each  string
+	Child *Resource
 }
 
 // Model is what a document derives to.
@@ -286,7 +312,7 @@ func Derive(spec *openapi.Spec, rules Rules) *Model {
 		m.bindings[b.Key] = b
 		m.order = append(m.order, b.Key)
 		if b.Resource != nil && b.Resource.Kind == Collection {
-			if sch := openapi.RequestSchema(o.info.Operation); sch != nil {
+			if sch := openapi.BodySchema(o.info.Operation); sch != nil {
 				for _, name := range memberNames(sch) {
 					b.Resource.Writable[name] = true
 				}
@@ -591,11 +617,15 @@ func bind(m *Model, o op, byPath map[string][]op) *Binding {
 				b.Action = Rotate
 			case b.Method == "PATCH" || b.Method == "PUT":
 				b.Action = Merge
+				b.Each, b.Child = eachChild(o.info.Operation, owner)
 			default:
 				b.Action = Act
 			}
 		case !strings.Contains(rest, "{}") && b.Method == "POST" && sameShape(success, owner.Item):
 			b.Resource, b.Action, b.Name = owner, Create, strings.TrimPrefix(rest, "/")
+		case !strings.Contains(rest, "{}") && b.Method == "POST" && batchMember(success, owner.Item) != "":
+			b.Resource, b.Action, b.Name = owner, Create, strings.TrimPrefix(rest, "/")
+			b.Batch = batchMember(success, owner.Item)
 		}
 		if b.Action != Generated {
 			return b
@@ -635,6 +665,9 @@ func bind(m *Model, o op, byPath map[string][]op) *Binding {
 			switch b.Method {
 			case "GET":
 				b.Action = View
+				if excerpt(success, t.Item) {
+					b.Action = Excerpt
+				}
 			case "PATCH", "PUT":
 				b.Action = Merge
 			}

@@ -147,3 +147,43 @@ func TestDeriveLinksAndAliases(t *testing.T) {
 	assert.Equal(t, map[string]string{"name": "friendly_name"}, line.Aliases)
 	assert.Empty(t, trunk.Aliases, "a name the item declares is no alias")
 }
+
+// TestDeriveDigaSurface pins the rules Diga's embedded document needs
+// beyond plain CRUD: batch creates, a merge into each named child, and an
+// excerpt of a record.
+func TestDeriveDigaSurface(t *testing.T) {
+	data, err := openapi.Embedded("diga")
+	require.NoError(t, err)
+	spec, err := openapi.Load(context.Background(), data)
+	require.NoError(t, err)
+	m := resources.Derive(spec, resources.Rules{})
+	tests := []struct {
+		key, resource string
+		action        resources.Action
+		batch, each   string
+	}{
+		{"POST /v1/knowledge/item/file", "knowledge_item", resources.Create, "successful_items", ""},
+		{"POST /v1/knowledge/item/url", "knowledge_item", resources.Create, "successful_items", ""},
+		{"POST /v1/knowledge/item/text", "knowledge_item", resources.Create, "", ""},
+		{"POST /v1/phone/import", "phone", resources.Create, "", ""},
+		{"PATCH /v1/integration/{}/tool-approval", "integration", resources.Merge, "", "tools"},
+		{"GET /v1/recording/{}", "call", resources.Excerpt, "", ""},
+		{"GET /v1/call/{}/message", "message", resources.List, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			b := m.Binding(tt.key)
+			require.NotNil(t, b)
+			require.NotNil(t, b.Resource)
+			assert.Equal(t, tt.resource, b.Resource.Name)
+			assert.Equal(t, tt.action, b.Action)
+			assert.Equal(t, tt.batch, b.Batch)
+			assert.Equal(t, tt.each, b.Each)
+			if tt.each != "" {
+				require.NotNil(t, b.Child)
+				assert.Equal(t, "tool", b.Child.Name)
+			}
+		})
+	}
+	assert.True(t, m.Resource("/v1/knowledge/item").Writable["knowledge_base_id"], "a form's fields are written members too")
+}
