@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,9 +11,11 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentmock/agentmock/fixtures"
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/store"
 )
@@ -51,7 +54,18 @@ type Options struct {
 	// Reset puts an existing database back to the fixtures at start; by
 	// default its data is kept, and the fixtures load only into a new one.
 	Reset bool
+	// Calls are the simulated calls' timings; zero members take
+	// DefaultRing and DefaultTalk.
+	Calls provider.CallTimings
+	// Webhooks tune webhook deliveries.
+	Webhooks WebhookConfig
 }
+
+// Default call timings: short, so that a test in real time waits little.
+const (
+	DefaultRing = 2 * time.Second
+	DefaultTalk = 8 * time.Second
+)
 
 // spec is the document a provider is given, "" for its embedded one.
 func (o Options) spec(name string) string { return o.Specs[name] }
@@ -62,6 +76,10 @@ type App struct {
 	// Servers are the providers' servers, in Registry order.
 	Servers  []*Server
 	Fixtures *fixtures.Set
+	// stop ends the servers' background work (the clock's steps, webhook
+	// deliveries), which runs from Open to Close; done closes when it has.
+	stop func()
+	done chan struct{}
 }
 
 // Server returns a provider's server by name, or nil.
@@ -99,7 +117,21 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
+	a.start()
 	return a, nil
+}
+
+func (a *App) start() {
+	ctx, stop := context.WithCancel(context.Background())
+	a.stop, a.done = stop, make(chan struct{})
+	go func() {
+		defer close(a.done)
+		var wg sync.WaitGroup
+		for _, s := range a.Servers {
+			wg.Go(func() { s.run(ctx) })
+		}
+		wg.Wait()
+	}()
 }
 
 func build(ctx context.Context, o Options, st *store.Store, fx *fixtures.Set, specs []*openapi.Spec) (*App, error) {
@@ -148,11 +180,20 @@ func (o Options) config(seed bool) Config {
 		JournalSize:        o.JournalSize,
 		Seed:               seed,
 		Pages:              NewGate(runtime.GOMAXPROCS(0)),
+		Calls:              provider.CallTimings{Ring: cmp.Or(o.Calls.Ring, DefaultRing), Talk: cmp.Or(o.Calls.Talk, DefaultTalk)},
+		Webhooks:           o.Webhooks,
 	}
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close stops the background work, waiting for deliveries in flight, and
+// closes the database.
+func (a *App) Close() error {
+	if a.stop != nil {
+		a.stop()
+		<-a.done
+	}
+	return a.Store.Close()
+}
 
 // Document is one document served on its own (agentmock mock), over its
 // own database.

@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/delivery"
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/mock/provider/pydantic"
 	"github.com/agentmock/agentmock/openapi"
@@ -76,7 +78,104 @@ func (c *control) Handlers(provider.Engine) map[string]provider.Handler {
 		"DELETE /_mock/faults":      c.clearFaults,
 		"GET /_mock/clock":          c.clock,
 		"POST /_mock/clock":         c.setClock,
+
+		"POST /_mock/calls/inbound":           c.inbound,
+		"POST /_mock/calls/{}":                c.steer,
+		"GET /_mock/deliveries":               c.deliveries,
+		"POST /_mock/deliveries/{}/redeliver": c.redeliver,
+		"POST /_mock/webhooks/{}/rotate":      c.rotate,
 	}
+}
+
+func (c *control) inbound(req *provider.Request) (provider.Response, error) {
+	var call struct {
+		To   string `json:"to_number"`
+		From string `json:"from_number"`
+	}
+	if err := json.Unmarshal(req.Raw, &call); err != nil {
+		return provider.Response{}, c.Malformed(err)
+	}
+	tenant, id, err := c.p.inbound(req.Ctx, call.To, call.From)
+	if err != nil {
+		return provider.Response{}, err
+	}
+	return provider.Response{Status: http.StatusCreated, Body: c.callBody(req, tenant, id)}, nil
+}
+
+func (c *control) steer(req *provider.Request) (provider.Response, error) {
+	var change struct {
+		Status  string `json:"status"`
+		Outcome string `json:"outcome"`
+	}
+	if err := json.Unmarshal(req.Raw, &change); err != nil {
+		return provider.Response{}, c.Malformed(err)
+	}
+	if change.Status == "" && change.Outcome == "" {
+		return provider.Response{}, &provider.Error{Status: http.StatusUnprocessableEntity, Message: "give the call's next status or its outcome"}
+	}
+	id := req.Route.PathParams["id"]
+	tenant, err := c.p.steer(req.Ctx, id, change.Status, change.Outcome)
+	if err != nil {
+		return provider.Response{}, err
+	}
+	return provider.Response{Status: http.StatusOK, Body: c.callBody(req, tenant, id)}, nil
+}
+
+// callBody is a simulated call as the control API shows it.
+func (c *control) callBody(req *provider.Request, tenant, id string) map[string]any {
+	status := ""
+	_ = c.p.store.View(req.Ctx, func(tx *store.Tx) error {
+		for _, coll := range c.p.collections() {
+			if rec, err := tx.Get(coll, tenant, id); err == nil {
+				if doc, err := record(rec.Doc); err == nil {
+					status, _ = doc["status"].(string)
+				}
+				return nil
+			}
+		}
+		return nil
+	})
+	return map[string]any{"id": id, "tenant": tenant, "status": status}
+}
+
+func (c *control) deliveries(req *provider.Request) (provider.Response, error) {
+	items := []any{}
+	if d := c.p.deliveries; d != nil {
+		q := req.HTTP.URL.Query()
+		list, err := d.List(req.Ctx, delivery.Filter{State: delivery.State(q.Get("state")), Event: q.Get("event"),
+			Webhook: q.Get("webhook_id"), Subject: q.Get("subject")})
+		if err != nil {
+			return provider.Response{}, err
+		}
+		for _, del := range list {
+			items = append(items, plain(del))
+		}
+	}
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"items": items}}, nil
+}
+
+func (c *control) redeliver(req *provider.Request) (provider.Response, error) {
+	id := req.Route.PathParams["id"]
+	if c.p.deliveries == nil {
+		return provider.Response{}, &provider.Error{Status: http.StatusNotFound, Message: "no delivery " + id}
+	}
+	del, err := c.p.deliveries.Redeliver(req.Ctx, id)
+	if errors.Is(err, delivery.ErrNotFound) {
+		return provider.Response{}, &provider.Error{Status: http.StatusNotFound, Message: "no delivery " + id}
+	}
+	if err != nil {
+		return provider.Response{}, err
+	}
+	return provider.Response{Status: http.StatusOK, Body: plain(del)}, nil
+}
+
+func (c *control) rotate(req *provider.Request) (provider.Response, error) {
+	id := req.Route.PathParams["id"]
+	secret, err := c.p.rotateSecret(req.Ctx, id)
+	if err != nil {
+		return provider.Response{}, err
+	}
+	return provider.Response{Status: http.StatusOK, Body: map[string]any{"id": id, "secret": secret}}, nil
 }
 
 func (c *control) health(req *provider.Request) (provider.Response, error) {
@@ -321,6 +420,12 @@ func (c *control) setClock(req *provider.Request) (provider.Response, error) {
 		}
 		clock.Advance(d)
 	}
+	// What the clock made due happens before the answer, so that a test
+	// that advances it reads the records moved.
+	if _, err := c.p.sweep(req.Ctx); err != nil {
+		return provider.Response{}, err
+	}
+	c.p.wake()
 	return provider.Response{Status: http.StatusOK, Body: c.clockBody()}, nil
 }
 

@@ -463,7 +463,7 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 		answerSch = b.Resource.Item
 	}
 	d := s.draw()
-	var doc []byte
+	var doc, moved []byte
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
 		if err := s.parents(tx, req, b, p); err != nil {
 			return err
@@ -474,12 +474,21 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 		if _, err = tx.Create(p.coll, p.tenant, d.id, doc); err != nil {
 			return err
 		}
+		if b.Resource.Parent == nil {
+			if moved, err = s.started(tx, b.Resource, p.tenant, d.id, doc); err != nil { // timeline.go
+				return err
+			}
+		}
 		return s.indexKey(tx, b.Resource, p, d.id, doc)
 	})
 	if err != nil {
 		return provider.Response{}, err
 	}
-	if len(b.Resource.Links) > 0 {
+	s.wake()
+	if len(b.Resource.Links) > 0 || moved != nil {
+		if moved != nil {
+			doc = moved
+		}
 		return s.answer(req, status, doc)
 	}
 	return provider.Response{Status: status, Body: json.RawMessage(doc), Checked: answerSch}, nil

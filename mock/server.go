@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock"
+	"github.com/agentmock/agentmock/mock/delivery"
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/openapi/resources"
@@ -61,6 +62,17 @@ type Config struct {
 	// Pages bounds the list pages built at once, shared by the servers of
 	// one process; nil: no bound.
 	Pages *Gate
+	// Calls are the simulated calls' timings.
+	Calls provider.CallTimings
+	// Webhooks tune the delivery of events: zero members take
+	// delivery.Config's defaults.
+	Webhooks WebhookConfig
+}
+
+// WebhookConfig tunes webhook deliveries.
+type WebhookConfig struct {
+	Timeout time.Duration
+	Backoff []time.Duration
 }
 
 // Server serves one provider on one document. It is an http.Handler.
@@ -87,8 +99,12 @@ type Server struct {
 
 	journal *journal
 	faults  *faults
-	control *Server // nil when the control API is off, and for the control server itself
-	gen     *lockedRand
+	// deliveries sends the events the provider emits; nil for the control
+	// API and a document served on its own.
+	deliveries   *delivery.Dispatcher
+	wakeTimeline chan struct{}
+	control      *Server // nil when the control API is off, and for the control server itself
+	gen          *lockedRand
 	// violationsFit records, by declared error schema, whether the
 	// provider's own violation body fits it: learned from the first
 	// violation answered with that schema, as it depends on nothing else.
@@ -133,6 +149,11 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	if cfg.Pages != nil {
 		s.pages = pageOperations(spec)
 	}
+	s.wakeTimeline = make(chan struct{}, 1)
+	if s.rules.Webhooks != nil {
+		s.deliveries = delivery.New(delivery.Config{Store: st, Collection: s.deliveriesCollection(), Now: s.Now,
+			Secret: s.webhookSecret, Timeout: cfg.Webhooks.Timeout, Backoff: cfg.Webhooks.Backoff, Log: s.log})
+	}
 	if _, isControl := p.(*control); !isControl {
 		s.journal, s.faults = newJournal(cfg.JournalSize), &faults{}
 		if !cfg.NoControl {
@@ -164,6 +185,12 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 // provider's own and the derived resources', each once.
 func (s *Server) collections() []string {
 	out := slices.Clone(s.prov.Collections())
+	if s.timeline() != nil {
+		out = append(out, s.timelineCollection())
+	}
+	if s.deliveries != nil {
+		out = append(out, s.deliveriesCollection())
+	}
 	for _, c := range s.engineCollections() {
 		if !slices.Contains(out, c) {
 			out = append(out, c)

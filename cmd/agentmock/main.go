@@ -80,6 +80,10 @@ type options struct {
 	journalSize       int
 	seed              uint64
 	clock             string
+	callRing          time.Duration
+	callTalk          time.Duration
+	webhookTimeout    time.Duration
+	webhookAttempts   int
 	envErr            error // environment variables that did not parse
 }
 
@@ -107,6 +111,10 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	fs.IntVar(&o.journalSize, "journal-size", 1000, "requests each provider's journal keeps")
 	fs.Uint64Var(&o.seed, "seed", 0, "make generated ids and example data repeatable; 0 is random")
 	fs.StringVar(&o.clock, "clock", "", "fix the time used for timestamps, e.g. 2025-01-01T00:00:00Z")
+	fs.DurationVar(&o.callRing, "call-ring", mock.DefaultRing, "how long a simulated call dials before it is answered, or not")
+	fs.DurationVar(&o.callTalk, "call-talk", mock.DefaultTalk, "how long an answered simulated call lasts")
+	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 5*time.Second, "how long a webhook delivery attempt waits for the receiver")
+	fs.IntVar(&o.webhookAttempts, "webhook-attempts", 6, "attempts per webhook delivery, 1 s apart and doubling (1 s, 2 s, 4 s, …)")
 	// Every flag has an environment variable, AGENTMOCK_ and its name, for
 	// compose files. It sets the flag as the command line would, through
 	// the flag's own parser, so a bad value is an error rather than a
@@ -281,6 +289,16 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 	if o.journalSize < 1 {
 		return mock.Options{}, fmt.Errorf("--journal-size must be at least 1, not %d", o.journalSize)
 	}
+	if o.callRing <= 0 || o.callTalk <= 0 || o.webhookTimeout <= 0 {
+		return mock.Options{}, errors.New("--call-ring, --call-talk and --webhook-timeout must be positive durations such as 2s")
+	}
+	if o.webhookAttempts < 1 || o.webhookAttempts > 20 {
+		return mock.Options{}, fmt.Errorf("--webhook-attempts must be from 1 to 20, not %d", o.webhookAttempts)
+	}
+	backoff := []time.Duration{}
+	for i := range o.webhookAttempts - 1 {
+		backoff = append(backoff, time.Second<<i)
+	}
 	return mock.Options{
 		DB:                     o.db,
 		FixturesDir:            o.fixtures,
@@ -295,6 +313,8 @@ func (o *options) mockOptions(log *slog.Logger) (mock.Options, error) {
 		Clock:                  clock,
 		NoControl:              !o.control,
 		JournalSize:            o.journalSize,
+		Calls:                  provider.CallTimings{Ring: o.callRing, Talk: o.callTalk},
+		Webhooks:               mock.WebhookConfig{Timeout: o.webhookTimeout, Backoff: backoff},
 	}, nil
 }
 

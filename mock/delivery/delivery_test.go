@@ -107,7 +107,7 @@ func (f *fixture) enqueue(t *testing.T, id, url string) {
 	body, err := json.Marshal(delivery.Event{ID: id, Type: "status_changed", CreatedAt: f.clock.Now().Format(time.RFC3339), Data: json.RawMessage(`{"id":"call1","status":"completed"}`)})
 	require.NoError(t, err)
 	require.NoError(t, f.st.Write(context.Background(), func(tx *store.Tx) error {
-		return f.d.Enqueue(tx, delivery.Delivery{ID: id, Tenant: "p1", Webhook: "wh1", URL: url, Event: "status_changed", Subject: "call1",
+		return f.d.Enqueue(tx, delivery.Delivery{ID: id, Tenant: "p1", Webhook: "wh1", URL: url, Event: "status_changed", Subject: "call-" + id,
 			Body: body, NextAt: f.clock.Now(), CreatedAt: f.clock.Now()})
 	}))
 	f.d.Wake()
@@ -369,4 +369,33 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 	n.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// TestOneAtATimePerSubject: deliveries about one record reach a webhook in
+// the order they were made, a retry holding back what follows it.
+func TestOneAtATimePerSubject(t *testing.T) {
+	srv, got := receiver(t, 500, 200)
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), delivery.Config{})
+	f.run(t)
+	for _, id := range []string{"d1", "d2"} {
+		body, err := json.Marshal(delivery.Event{ID: id, Type: "status_changed", Data: json.RawMessage(`{}`)})
+		require.NoError(t, err)
+		require.NoError(t, f.st.Write(context.Background(), func(tx *store.Tx) error {
+			return f.d.Enqueue(tx, delivery.Delivery{ID: id, Tenant: "p1", Webhook: "wh1", URL: srv.URL, Event: "status_changed",
+				Subject: "call1", Body: body, NextAt: f.clock.Now(), CreatedAt: f.clock.Now()})
+		}))
+	}
+	f.d.Wake()
+	first := next(t, got)
+	settled(t, f, "d1", delivery.Pending, 1)
+	assert.Contains(t, string(first.body), `"d1"`)
+	select {
+	case r := <-got:
+		t.Fatalf("d2 went out while d1 waits for its retry: %s", r.body)
+	default:
+	}
+	f.clock.Advance(time.Minute)
+	f.d.Wake()
+	assert.Contains(t, string(next(t, got).body), `"d1"`)
+	assert.Contains(t, string(next(t, got).body), `"d2"`)
 }

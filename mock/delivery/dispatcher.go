@@ -145,11 +145,20 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 		if err != nil {
 			return err
 		}
+		// One at a time per webhook and subject, in the order they were
+		// made: a receiver sees a call's statuses in order, and a retry
+		// holds back what follows it.
+		first := map[string]bool{}
 		for _, r := range page.Records {
 			del, err := decode(r.Doc)
 			if err != nil {
 				return err
 			}
+			key := del.Webhook + "\x00" + del.Subject
+			if first[key] && del.Subject != "" {
+				continue
+			}
+			first[key] = true
 			if del.NextAt.After(now) {
 				if next.IsZero() || del.NextAt.Before(next) {
 					next = del.NextAt

@@ -16,7 +16,8 @@
 //
 // keyed with the webhook's secret as the create answer showed it. The
 // timestamp is inside the signed content, so a receiver can refuse a
-// replay older than its tolerance.
+// replay older than its tolerance. Deliveries about one record (a call)
+// go to a webhook one at a time, in the order they were made.
 package delivery
 
 import (

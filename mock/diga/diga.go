@@ -162,6 +162,7 @@ func (d *diga) Rules() resources.Rules {
 		// Resolve (versions.go).
 		NotReferences: []string{"provider_voice_id", "version_id", "published_version_id"},
 		TenantMembers: []string{"project_id"},
+		Webhooks:      &resources.Webhooks{Path: "/v1/webhook", URL: "url", Events: "subscribed_events", Secret: "secret"},
 		Credentials:   map[string]string{"/v1/api_key": "value"},
 		// A call is made from one of the project's numbers, written as the
 		// number or as the phone's id, with the agent version the number

@@ -71,8 +71,6 @@ type Provider interface {
 	Describe(v agentmock.Violation) string
 }
 
-// Engine is what the engine gives a provider's behaviour: the store, the
-// document, the clock and ids, and the engine's own rules to reuse.
 // Resolver is a provider that keeps a nested resource in its own layout
 // (Diga's agent versions, stored under their agent by its behaviour), so
 // that the engine cannot find one of its records by id alone: Resolve says
@@ -83,6 +81,8 @@ type Resolver interface {
 	Resolve(tx *store.Tx, tenant, resource, id string) (parent string, ok bool, err error)
 }
 
+// Engine is what the engine gives a provider's behaviour: the store, the
+// document, the clock and ids, and the engine's own rules to reuse.
 type Engine interface {
 	Store() *store.Store
 	Spec() *openapi.Spec
@@ -105,4 +105,11 @@ type Engine interface {
 	// SeedRecords stores fixture records in the collections of the
 	// resources the document declares.
 	SeedRecords(tx *store.Tx, recs fixtures.Records) error
+	// Emit delivers an event about a record to each of the tenant's
+	// webhooks subscribed to it (Rules.Webhooks), from the outbox, once
+	// the caller's transaction commits. seq tells apart the events about
+	// one record, so that a step applied twice emits once.
+	Emit(tx *store.Tx, tenant, event, subject string, seq int, data any) error
+	// Calls are the simulated calls' timings.
+	Calls() CallTimings
 }

@@ -62,6 +62,15 @@ type Rules struct {
 	// members rather than by its id (Diga's call from_number is one of the
 	// project's numbers, or a phone's id).
 	Lookups map[string][]Lookup
+	// Webhooks names the collection whose records receive the events a
+	// provider emits, and their members: where to send, which events, and
+	// the signing secret.
+	Webhooks *Webhooks
+}
+
+// Webhooks describes a webhook collection (Rules.Webhooks).
+type Webhooks struct {
+	Path, URL, Events, Secret string
 }
 
 // Lookup is one member a create resolves to another record: the first of

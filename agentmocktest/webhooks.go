@@ -1,0 +1,171 @@
+package agentmocktest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/agentmock/agentmock/mock/delivery"
+)
+
+// Event is one webhook delivery a Receiver took.
+type Event struct {
+	ID        string         `json:"id"`
+	Type      string         `json:"type"`
+	CreatedAt string         `json:"created_at"`
+	Data      map[string]any `json:"data"`
+	// Header is the delivery's, the signature among it.
+	Header http.Header `json:"-"`
+	// Body is the delivery's body as sent.
+	Body []byte `json:"-"`
+}
+
+// Receiver is a webhook receiver on loopback, as httptest.Server is: it
+// checks each delivery's Diga-Signature with the secret it is given, and
+// lets a test wait for the next event. A delivery it cannot verify is
+// answered 401 and reported by Next as a failure.
+type Receiver struct {
+	// URL is where to point a webhook.
+	URL string
+
+	srv    *httptest.Server
+	events chan received
+	failed chan int
+
+	mu      sync.Mutex
+	secret  string
+	failing []int
+}
+
+type received struct {
+	ev  Event
+	err error
+}
+
+// NewReceiver starts a receiver; the test's cleanup closes it.
+func NewReceiver(t interface {
+	TB
+	Cleanup(func())
+}) *Receiver {
+	r := &Receiver{events: make(chan received, 1024), failed: make(chan int, 1024)}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.URL = r.srv.URL
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// SetSecret is the webhook's signing secret, as its create answered it;
+// set it again after a rotation.
+func (r *Receiver) SetSecret(secret string) {
+	r.mu.Lock()
+	r.secret = secret
+	r.mu.Unlock()
+}
+
+// Fail answers the next deliveries with these statuses, one each, before
+// it takes one: Fail(500, 500) makes agentmock retry twice.
+func (r *Receiver) Fail(statuses ...int) {
+	r.mu.Lock()
+	r.failing = append(r.failing, statuses...)
+	r.mu.Unlock()
+}
+
+func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(req.Body, 8<<20))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	secret := r.secret
+	var fail int
+	if len(r.failing) > 0 {
+		fail, r.failing = r.failing[0], r.failing[1:]
+	}
+	r.mu.Unlock()
+	if fail != 0 {
+		w.WriteHeader(fail)
+		r.failed <- fail
+		return
+	}
+	// agentmock signs with its own clock, which a test may have fixed in
+	// the past: the timestamp is not held to the wall clock here.
+	if err := delivery.Verify(req.Header.Get(delivery.Header), secret, body, time.Time{}, 0); err != nil {
+		w.WriteHeader(http.StatusUnauthorized)
+		r.events <- received{err: err}
+		return
+	}
+	ev := Event{Header: req.Header.Clone(), Body: body}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		r.events <- received{err: err}
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+	r.events <- received{ev: ev}
+}
+
+// Failed waits up to timeout for the receiver to answer a delivery with
+// the next of the statuses Fail gave, and returns it.
+func (r *Receiver) Failed(t TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case status := <-r.failed:
+		return status
+	case <-time.After(timeout):
+		t.Fatalf("agentmocktest: no webhook delivery to fail within %s", timeout)
+		return 0
+	}
+}
+
+// Next waits up to timeout for the next verified event, and fails the test
+// at a delivery that does not verify, or at the timeout.
+func (r *Receiver) Next(t TB, timeout time.Duration) Event {
+	t.Helper()
+	select {
+	case got := <-r.events:
+		if got.err != nil {
+			t.Fatalf("agentmocktest: a webhook delivery did not verify: %v", got.err)
+		}
+		return got.ev
+	case <-time.After(timeout):
+		t.Fatalf("agentmocktest: no webhook delivery within %s", timeout)
+		return Event{}
+	}
+}
+
+// Advance moves a provider's fixed clock (a real one becomes fixed) by d;
+// what comes due by then, a call's next status, has happened when it
+// returns.
+func (s *Server) Advance(t TB, p Provider, d time.Duration) {
+	t.Helper()
+	s.control(t, p, "POST", "/_mock/clock", map[string]string{"advance": d.String()}, nil)
+}
+
+// SteerCall moves a call now: to a status of the document served, or, with
+// an outcome (completed, failed, no_answer, busy, transferred), to its end.
+func (s *Server) SteerCall(t TB, p Provider, id, status, outcome string) {
+	t.Helper()
+	change := map[string]string{}
+	if status != "" {
+		change["status"] = status
+	}
+	if outcome != "" {
+		change["outcome"] = outcome
+	}
+	s.control(t, p, "POST", "/_mock/calls/"+id, change, nil)
+}
+
+// InboundCall has a caller dial one of a tenant's numbers, and returns the
+// call's id (a Diga call, an itellico conversation).
+func (s *Server) InboundCall(t TB, p Provider, to, from string) string {
+	t.Helper()
+	var out struct {
+		ID string `json:"id"`
+	}
+	s.control(t, p, "POST", "/_mock/calls/inbound", map[string]string{"to_number": to, "from_number": from}, &out)
+	return out.ID
+}
