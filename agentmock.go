@@ -89,6 +89,7 @@ const (
 	KindTooFewItems    = "too_short"
 	KindUUID           = "uuid_parsing"
 	KindDateTime       = "datetime_parsing"
+	KindURL            = "url_parsing"
 	KindPattern        = "string_pattern_mismatch"
 	KindUnion          = "union_tag_invalid"
 	KindValue          = "value_error"

@@ -31,13 +31,16 @@ type Receiver struct {
 	// URL is where to point a webhook.
 	URL string
 
-	srv    *httptest.Server
-	events chan received
-	failed chan int
+	srv *httptest.Server
+	// arrived signals that queue or failed grew. The queues never block
+	// the receiver: a test that does not read events still takes them.
+	arrived chan struct{}
 
 	mu      sync.Mutex
 	secret  string
 	failing []int
+	queue   []received
+	failed  []int
 }
 
 type received struct {
@@ -50,7 +53,7 @@ func NewReceiver(t interface {
 	TB
 	Cleanup(func())
 }) *Receiver {
-	r := &Receiver{events: make(chan received, 1024), failed: make(chan int, 1024)}
+	r := &Receiver{arrived: make(chan struct{}, 1)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	r.URL = r.srv.URL
 	t.Cleanup(r.srv.Close)
@@ -88,53 +91,99 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 	if fail != 0 {
 		w.WriteHeader(fail)
-		r.failed <- fail
+		r.push(func() { r.failed = append(r.failed, fail) })
 		return
 	}
 	// agentmock signs with its own clock, which a test may have fixed in
 	// the past: the timestamp is not held to the wall clock here.
 	if err := delivery.Verify(req.Header.Get(delivery.Header), secret, body, time.Time{}, 0); err != nil {
 		w.WriteHeader(http.StatusUnauthorized)
-		r.events <- received{err: err}
+		r.push(func() { r.queue = append(r.queue, received{err: err}) })
 		return
 	}
 	ev := Event{Header: req.Header.Clone(), Body: body}
 	if err := json.Unmarshal(body, &ev); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
-		r.events <- received{err: err}
+		r.push(func() { r.queue = append(r.queue, received{err: err}) })
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-	r.events <- received{ev: ev}
+	r.push(func() { r.queue = append(r.queue, received{ev: ev}) })
+}
+
+func (r *Receiver) push(add func()) {
+	r.mu.Lock()
+	add()
+	r.mu.Unlock()
+	select {
+	case r.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// wait takes the first of a queue, waiting up to timeout for one.
+func (r *Receiver) wait(timeout time.Duration, take func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		ok := take()
+		r.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-r.arrived:
+		case <-deadline.C:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return take()
+		}
+	}
 }
 
 // Failed waits up to timeout for the receiver to answer a delivery with
 // the next of the statuses Fail gave, and returns it.
 func (r *Receiver) Failed(t TB, timeout time.Duration) int {
 	t.Helper()
-	select {
-	case status := <-r.failed:
-		return status
-	case <-time.After(timeout):
+	var status int
+	if !r.wait(timeout, func() bool {
+		if len(r.failed) == 0 {
+			return false
+		}
+		status, r.failed = r.failed[0], r.failed[1:]
+		return true
+	}) {
 		t.Fatalf("agentmocktest: no webhook delivery to fail within %s", timeout)
-		return 0
 	}
+	return status
 }
 
 // Next waits up to timeout for the next verified event, and fails the test
 // at a delivery that does not verify, or at the timeout.
 func (r *Receiver) Next(t TB, timeout time.Duration) Event {
 	t.Helper()
-	select {
-	case got := <-r.events:
-		if got.err != nil {
-			t.Fatalf("agentmocktest: a webhook delivery did not verify: %v", got.err)
+	var got received
+	if !r.wait(timeout, func() bool {
+		if len(r.queue) == 0 {
+			return false
 		}
-		return got.ev
-	case <-time.After(timeout):
+		got, r.queue = r.queue[0], r.queue[1:]
+		return true
+	}) {
 		t.Fatalf("agentmocktest: no webhook delivery within %s", timeout)
-		return Event{}
 	}
+	if got.err != nil {
+		t.Fatalf("agentmocktest: a webhook delivery did not verify: %v", got.err)
+	}
+	return got.ev
+}
+
+// Len is how many events wait to be read by Next.
+func (r *Receiver) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queue)
 }
 
 // Advance moves a provider's fixed clock (a real one becomes fixed) by d;

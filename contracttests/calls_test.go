@@ -1,12 +1,16 @@
 package contracttests
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentmock/agentmock/agentmocktest"
+	"github.com/agentmock/agentmock/internal/testenv"
 	"github.com/agentmock/agentmock/mock"
 	"github.com/agentmock/agentmock/mock/delivery"
 	"github.com/stretchr/testify/assert"
@@ -252,4 +256,61 @@ func TestInboundConversation(t *testing.T) {
 	require.NoError(t, err)
 	defer res.Body.Close()
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, "a number no account has")
+}
+
+// TestCallsHostile: a webhook URL that is not one is refused; a receiver
+// that never answers does not hold the API up; a call to steer that does
+// not exist is a 404.
+func TestCallsHostile(t *testing.T) {
+	s := newCallSetup(t)
+	for _, u := range []string{"not a url", "http://", "/relative"} {
+		r := s.c.do("POST", "/v1/webhook/", `{"url":"`+u+`","subscribed_events":["status_changed"]}`).must(t, http.StatusUnprocessableEntity)
+		assert.Equal(t, []any{"body", "url"}, r.path("detail.0.loc"), u)
+	}
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	s.c.do("POST", "/v1/webhook/", `{"url":"`+hang.URL+`","subscribed_events":["status_changed"]}`).must(t, s.tg.status(t, "POST /v1/webhook/"))
+	started := time.Now()
+	for range 20 {
+		s.call(t, "+34600123456")
+	}
+	assert.Less(t, time.Since(started), 5*time.Second, "a receiver that never answers does not slow the API")
+	// The healthy receiver still gets its events.
+	ev := s.rcv.Next(t, eventualTimeout)
+	assert.Equal(t, "dialing", ev.Data["status"])
+
+	req, err := http.NewRequest("POST", s.tg.digaURL+"/_mock/calls/"+digaNowhere, strings.NewReader(`{"status":"in_progress"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+}
+
+// TestManyCalls: ten thousand calls in a loop, then the clock past their
+// end: every one completes, and the heap stays bounded.
+func TestManyCalls(t *testing.T) {
+	testenv.Slow(t)
+	s := newCallSetup(t)
+	const n = 10000
+	for range n {
+		s.c.do("POST", "/v1/call/", `{"from_number":"`+digaDemoNumber+`","to_number":"+34600123456"}`).must(t, s.tg.status(t, "POST /v1/call/"))
+	}
+	s.tg.srv.Advance(t, agentmocktest.Diga, mock.DefaultRing+mock.DefaultTalk)
+	r := s.c.do("GET", "/v1/call/?status=completed&limit=1&page=1", nil).must(t, http.StatusOK)
+	assert.Equal(t, float64(n), r.json["total_pages"], "every call completed")
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	assert.Less(t, m.HeapAlloc, uint64(512<<20), "heap after %d calls", n)
+	t.Logf("%d calls: heap %d MB after; %d events waiting at the receiver", n, m.HeapAlloc>>20, s.rcv.Len())
 }

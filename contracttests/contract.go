@@ -366,11 +366,14 @@ func probesIn(sch *openapi3.Schema, path []string, patch, body bool, open map[*o
 		out = append(out, at("exclusiveMaximum", num(*v.ExclusiveMax.Value, typ), false), at("exclusiveMaximum", num(*v.ExclusiveMax.Value-step, typ), true))
 	}
 	if typ == "string" && len(v.Enum) == 0 {
-		if v.MaxLength != nil {
+		// A length's edge is a run of letters, which a formatted string
+		// (a URL, a UUID) is not: its length goes unprobed, its format not.
+		lengths := v.Format == "" || v.Format == "password" || v.Format == "byte"
+		if v.MaxLength != nil && lengths {
 			n := int(*v.MaxLength)
 			out = append(out, at("maxLength", strings.Repeat("a", n), true), at("maxLength", strings.Repeat("a", n+1), false))
 		}
-		if v.MinLength > 0 {
+		if v.MinLength > 0 && lengths {
 			n := int(v.MinLength)
 			out = append(out, at("minLength", strings.Repeat("a", n), true), at("minLength", strings.Repeat("a", n-1), false))
 		}
@@ -379,6 +382,8 @@ func probesIn(sch *openapi3.Schema, path []string, patch, body bool, open map[*o
 			out = append(out, at("format", "3c90c3cc-0d44-4b50-8888-8dd25736052a", true), at("format", "not-a-uuid", false))
 		case "date-time":
 			out = append(out, at("format", "2025-01-01T00:00:00Z", true), at("format", "2025-13-01 25:00", false))
+		case "uri", "url":
+			out = append(out, at("format", "https://hooks.example.com/agentmock", true), at("format", "not a url", false))
 		}
 	}
 	if typ == "array" && v.Items != nil {

@@ -223,6 +223,7 @@ func (c *control) reset(req *provider.Request) (provider.Response, error) {
 // resetData puts the provider's collections back to the fixtures, in one
 // transaction.
 func (s *Server) resetData(ctx context.Context) error {
+	defer s.setNextDue(time.Time{}, true) // the steps changed: list them again
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		for _, coll := range s.collections() {
 			if err := tx.DeleteCollection(coll); err != nil {
@@ -277,6 +278,8 @@ func (c *control) state(req *provider.Request) (provider.Response, error) {
 // restore replaces the provider's data with a snapshot from state. The raw
 // bytes are decoded again so that stored documents keep their key order.
 func (c *control) restore(req *provider.Request) (provider.Response, error) {
+	defer c.p.setNextDue(time.Time{}, true) // the steps changed: list them again
+	defer c.p.wake()
 	var snap snapshot
 	if err := json.Unmarshal(req.Raw, &snap); err != nil {
 		return provider.Response{}, c.Malformed(err)

@@ -103,8 +103,13 @@ type Server struct {
 	// API and a document served on its own.
 	deliveries   *delivery.Dispatcher
 	wakeTimeline chan struct{}
-	control      *Server // nil when the control API is off, and for the control server itself
-	gen          *lockedRand
+	// stepsNext is when the timeline's next step is due, zero for none,
+	// once stepsKnown (timeline.go).
+	stepsMu    sync.Mutex
+	stepsNext  time.Time
+	stepsKnown bool
+	control    *Server // nil when the control API is off, and for the control server itself
+	gen        *lockedRand
 	// violationsFit records, by declared error schema, whether the
 	// provider's own violation body fits it: learned from the first
 	// violation answered with that schema, as it depends on nothing else.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/agentmock/agentmock/mock/delivery"
@@ -67,6 +68,7 @@ func (s *Server) schedule(tx *store.Tx, steps []provider.Step) error {
 		if err != nil {
 			return err
 		}
+		s.dueBy(st.At)
 		_, err = tx.Create(s.timelineCollection(), timelineTenant, st.ID, raw)
 		if errors.Is(err, store.ErrExists) {
 			err = tx.Put(s.timelineCollection(), timelineTenant, st.ID, store.Meta{}, raw)
@@ -97,14 +99,21 @@ func (s *Server) dropSteps(tx *store.Tx, recordID string) error {
 
 // sweep applies every step due by now, the earliest first, including those
 // due steps schedule, and returns when the next one is due (zero: none).
+// Due steps are applied in batches, a write transaction each, so that ten
+// thousand calls ringing at once cost a few hundred commits, not ten
+// thousand.
 func (s *Server) sweep(ctx context.Context) (time.Time, error) {
 	tl := s.timeline()
 	if tl == nil {
 		return time.Time{}, nil
 	}
+	const batch = 100
 	for {
 		now := s.Now()
-		var due *provider.Step
+		if s.notDue(now) {
+			return s.nextDue(), nil
+		}
+		var due []provider.Step
 		var next time.Time
 		err := s.store.View(ctx, func(tx *store.Tx) error {
 			page, err := tx.List(s.timelineCollection(), timelineTenant, store.Query{})
@@ -122,35 +131,52 @@ func (s *Server) sweep(ctx context.Context) (time.Time, error) {
 					}
 					continue
 				}
-				if due == nil || st.At.Before(due.At) || (st.At.Equal(due.At) && st.ID < due.ID) {
-					due = &st
-				}
+				due = append(due, st)
 			}
 			return nil
 		})
-		if err != nil || due == nil {
+		if err != nil {
 			return next, err
 		}
-		err = s.store.Write(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Get(s.timelineCollection(), timelineTenant, due.ID); errors.Is(err, store.ErrNotFound) {
-				return nil // applied meanwhile
-			} else if err != nil {
-				return err
-			}
-			if err := tx.Delete(s.timelineCollection(), timelineTenant, due.ID); err != nil {
-				return err
-			}
-			steps, err := tl.Apply(tx, s, *due)
-			if err != nil {
-				return err
-			}
-			return s.schedule(tx, steps)
-		})
-		if err != nil {
-			return next, fmt.Errorf("timeline step %s: %w", due.ID, err)
+		s.setNextDue(next, len(due) > 0)
+		if len(due) == 0 {
+			return next, nil
 		}
-		if s.deliveries != nil {
-			s.deliveries.Wake()
+		slices.SortStableFunc(due, func(a, b provider.Step) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for len(due) > 0 {
+			n := min(batch, len(due))
+			err = s.store.Write(ctx, func(tx *store.Tx) error {
+				for _, st := range due[:n] {
+					if _, err := tx.Get(s.timelineCollection(), timelineTenant, st.ID); errors.Is(err, store.ErrNotFound) {
+						continue // applied meanwhile, or dropped by a steer
+					} else if err != nil {
+						return err
+					}
+					if err := tx.Delete(s.timelineCollection(), timelineTenant, st.ID); err != nil {
+						return err
+					}
+					steps, err := tl.Apply(tx, s, st)
+					if err != nil {
+						return fmt.Errorf("timeline step %s: %w", st.ID, err)
+					}
+					if err := s.schedule(tx, steps); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return next, err
+			}
+			due = due[n:]
+			if s.deliveries != nil {
+				s.deliveries.Wake()
+			}
 		}
 	}
 }
@@ -179,6 +205,38 @@ func (s *Server) runTimeline(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// The timeline's next due time is kept in memory, so that a sweep with
+// nothing due reads nothing: schedule lowers it (before its commit, so a
+// rolled-back step costs only a sweep that finds nothing), a sweep that
+// listed every step sets it. Zero means unknown: sweep.
+func (s *Server) dueBy(at time.Time) {
+	s.stepsMu.Lock()
+	if !s.stepsKnown || at.Before(s.stepsNext) || s.stepsNext.IsZero() {
+		s.stepsNext = at
+	}
+	s.stepsMu.Unlock()
+}
+
+func (s *Server) notDue(now time.Time) bool {
+	s.stepsMu.Lock()
+	defer s.stepsMu.Unlock()
+	return s.stepsKnown && (s.stepsNext.IsZero() || s.stepsNext.After(now))
+}
+
+func (s *Server) nextDue() time.Time {
+	s.stepsMu.Lock()
+	defer s.stepsMu.Unlock()
+	return s.stepsNext
+}
+
+// setNextDue records what a full listing found; while steps were due the
+// next sweep lists again.
+func (s *Server) setNextDue(next time.Time, due bool) {
+	s.stepsMu.Lock()
+	s.stepsKnown, s.stepsNext = !due, next
+	s.stepsMu.Unlock()
 }
 
 func (s *Server) wake() {

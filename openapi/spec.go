@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -87,6 +88,18 @@ func validateUUID(s string) error {
 	return nil
 }
 
+var errNotURI = errors.New("string doesn't match the uri format")
+
+// validateURI accepts an absolute URL with a scheme and a host, as
+// pydantic's URL types do: "not a url" and "http://" are refused.
+func validateURI(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
+		return errNotURI
+	}
+	return nil
+}
+
 // Load parses a document (YAML or JSON, OpenAPI 3.0 or 3.1) and compiles its
 // router.
 func Load(ctx context.Context, data []byte) (*Spec, error) {
@@ -96,6 +109,9 @@ func Load(ctx context.Context, data []byte) (*Spec, error) {
 		v := openapi3.NewCallbackValidator(validateUUID)
 		openapi3.DefineStringFormatValidator("uuid", v)
 		openapi3.DefineStringFormatValidator("uuid4", v)
+		u := openapi3.NewCallbackValidator(validateURI)
+		openapi3.DefineStringFormatValidator("uri", u)
+		openapi3.DefineStringFormatValidator("url", u)
 	})
 	loader := openapi3.NewLoader()
 	loader.Context = ctx

@@ -389,6 +389,8 @@ func formatViolation(sch *openapi3.Schema) agentmock.Violation {
 		return agentmock.Violation{Kind: agentmock.KindDateTime}
 	case "date":
 		return agentmock.Violation{Kind: "date_parsing"}
+	case "uri", "url":
+		return agentmock.Violation{Kind: agentmock.KindURL}
 	}
 	return agentmock.Violation{Kind: agentmock.KindValue, Expected: []string{View(sch).Format}}
 }

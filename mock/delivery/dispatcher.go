@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -48,8 +49,10 @@ type Dispatcher struct {
 	wake   chan struct{}
 	slots  chan struct{}
 
-	mu       sync.Mutex
-	inFlight map[string]bool
+	mu sync.Mutex
+	// inFlight holds the deliveries being attempted, by id, with their
+	// webhook and subject: a sweep skips them without reading them.
+	inFlight map[string]string
 	idle     *sync.Cond // signalled when inFlight empties
 }
 
@@ -74,7 +77,7 @@ func New(cfg Config) *Dispatcher {
 	if transport == nil {
 		transport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.Parallel, ResponseHeaderTimeout: cfg.Timeout}
 	}
-	d := &Dispatcher{cfg: cfg, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.Parallel), inFlight: map[string]bool{}}
+	d := &Dispatcher{cfg: cfg, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.Parallel), inFlight: map[string]string{}}
 	d.idle = sync.NewCond(&d.mu)
 	d.client = &http.Client{Timeout: cfg.Timeout, Transport: transport,
 		// A receiver's redirect is its answer, not somewhere to follow.
@@ -134,10 +137,15 @@ func (d *Dispatcher) drain() {
 	}
 }
 
-// sweep starts an attempt for every due delivery not in flight, and
-// returns when the next pending one is due (zero: none).
+// sweep starts an attempt for due deliveries not in flight, a few times
+// the parallel bound at most, and returns when the next pending one is due
+// (zero: none; now: more are due than it started).
 func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 	now := d.cfg.Now()
+	limit := 4 * cap(d.slots)
+	d.mu.Lock()
+	flying := maps.Clone(d.inFlight)
+	d.mu.Unlock()
 	var due []Delivery
 	var next time.Time
 	err := d.cfg.Store.View(ctx, func(tx *store.Tx) error {
@@ -150,20 +158,36 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 		// holds back what follows it.
 		first := map[string]bool{}
 		for _, r := range page.Records {
-			del, err := decode(r.Doc)
-			if err != nil {
-				return err
+			if key, ok := flying[r.ID]; ok {
+				first[key] = true
+				continue
 			}
-			key := del.Webhook + "\x00" + del.Subject
-			if first[key] && del.Subject != "" {
+			var head struct {
+				Webhook string    `json:"webhook_id"`
+				Subject string    `json:"subject"`
+				NextAt  time.Time `json:"next_at"`
+			}
+			if err := json.Unmarshal(r.Doc, &head); err != nil {
+				return fmt.Errorf("delivery: stored delivery: %w", err)
+			}
+			key := head.Webhook + "\x00" + head.Subject
+			if first[key] && head.Subject != "" {
 				continue
 			}
 			first[key] = true
-			if del.NextAt.After(now) {
-				if next.IsZero() || del.NextAt.Before(next) {
-					next = del.NextAt
+			if head.NextAt.After(now) {
+				if next.IsZero() || head.NextAt.Before(next) {
+					next = head.NextAt
 				}
 				continue
+			}
+			if len(due) == limit {
+				next = now // more are due: the next sweep takes them
+				continue
+			}
+			del, err := decode(r.Doc)
+			if err != nil {
+				return err
 			}
 			due = append(due, del)
 		}
@@ -174,23 +198,22 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 	}
 	for _, del := range due {
 		d.mu.Lock()
-		busy := d.inFlight[del.ID]
+		_, busy := d.inFlight[del.ID]
 		if !busy {
-			d.inFlight[del.ID] = true
+			d.inFlight[del.ID] = del.Webhook + "\x00" + del.Subject
 		}
 		d.mu.Unlock()
 		if busy {
 			continue
 		}
-		select {
-		case d.slots <- struct{}{}:
-		case <-ctx.Done():
-			d.done(del.ID)
-			return next, ctx.Err()
-		}
 		go func() {
-			defer func() { <-d.slots }()
 			defer d.done(del.ID)
+			select {
+			case d.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-d.slots }()
 			// The attempt outlives a shutdown's cancel only as long as its
 			// own timeout: what it learns is still recorded.
 			d.attempt(context.WithoutCancel(ctx), del)

@@ -74,6 +74,8 @@ func base(v agentmock.Violation) string {
 		return fmt.Sprintf("List should have at least %s item%s", v.Limit, plural(v.Limit))
 	case agentmock.KindPattern:
 		return fmt.Sprintf("String should match pattern '%s'", v.Limit)
+	case agentmock.KindURL:
+		return "Input should be a valid URL, " + first(v.Expected, "relative URL without a base")
 	case agentmock.KindUUID, agentmock.KindDateTime, "date_parsing":
 		return "Input should be a valid " + first(v.Expected, map[string]string{agentmock.KindUUID: "UUID", agentmock.KindDateTime: "datetime", "date_parsing": "date"}[v.Kind])
 	case agentmock.KindUnion:
