@@ -322,13 +322,10 @@ func digaSurfacePhonesAndCalls(t *testing.T, c client) {
 		{name: "update of the other project", other: true, method: "PATCH", path: "/v1/phone/" + phone, body: `{"nickname":"x"}`, status: 404},
 		{name: "release of the other project", other: true, method: "DELETE", path: "/v1/phone/" + phone, status: 404},
 
-		{name: "call with the number's agent", method: "POST", path: "/v1/call/", body: `{"from_number":"` + digaDemoPhone + `","to_number":"+34600000001","dynamic_variables":{"name":"Ana"}}`, status: 201,
-			check: func(t *testing.T, r reply) {
-				assert.Equal(t, "dialing", r.json["status"])
-				assert.Equal(t, "outbound", r.json["type"])
-				assert.Equal(t, digaDemoPhone, r.json["phone_register_id"], "from_number may be the phone's id")
-				assert.Nil(t, r.json["agent_version_id"], "the fixture number routes to no agent")
-			}},
+		{name: "call from a number with no outbound version", method: "POST", path: "/v1/call/", body: `{"from_number":"` + digaDemoPhone + `","to_number":"+34600000001","dynamic_variables":{"name":"Ana"}}`, status: 412,
+			check: func(t *testing.T, r reply) { assert.Equal(t, "SIP_CONFIG_NOT_SET", r.json["error_code"]) }},
+		{name: "call outside Spain", method: "POST", path: "/v1/call/", body: `{"from_number":"` + digaDemoNumber + `","to_number":"+14155550100"}`, status: 400,
+			check: func(t *testing.T, r reply) { assert.Equal(t, "NON_SPANISH_PHONE_NUMBER", r.json["error_code"]) }},
 		{name: "call invalid", method: "POST", path: "/v1/call/", body: `{"from_number":"` + digaDemoNumber + `","to_number":"0034"}`, status: 422, check: loc("body", "to_number")},
 		{name: "call without a number", method: "POST", path: "/v1/call/", body: `{"to_number":"+34600000000"}`, status: 422, check: loc("body", "from_number")},
 		{name: "call from a number the project lacks", method: "POST", path: "/v1/call/", body: `{"from_number":"+34999999999","to_number":"+34600000000"}`, status: 404, check: code("PHONE_NUMBER_NOT_FOUND")},
@@ -469,7 +466,7 @@ func chainKnowledge(t *testing.T, c client) {
 // version, and a call from it.
 func chainCall(t *testing.T, c client) {
 	version := launched(t, c)
-	phone := id(t, c.do("POST", "/v1/phone/import", `{"phone_number":"+34910000123","nickname":"Outbound"}`).must(t, http.StatusOK), "id")
+	phone := id(t, c.do("POST", "/v1/phone/import", `{"phone_number":"+34910000123","nickname":"Outbound","sip_config":{"termination_uri":"sip:trunk.example.com","username":"u","password":"p"}}`).must(t, http.StatusOK), "id")
 	r := c.do("PATCH", "/v1/phone/"+phone, `{"outbound_version_id":"`+version+`"}`).must(t, http.StatusOK)
 	assert.Equal(t, FixtureDigaAgent, r.json["outbound_agent_id"])
 	c.do("GET", "/v1/phone/"+phone, nil).must(t, http.StatusOK)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ func (d *diga) Started(tx *store.Tx, e provider.Engine, resource, tenant string,
 	}
 	id, _ := doc["id"].(string)
 	to, _ := doc["to_number"].(string)
+	if err := d.callable(tx, e, tenant, to, doc); err != nil {
+		return nil, err
+	}
 	doc["status"], doc["type"] = "dialing", "outbound"
 	if err := d.putCall(tx, e, tenant, id, doc); err != nil {
 		return nil, err
@@ -392,4 +396,54 @@ func decode(raw []byte) (map[string]any, error) {
 		return nil, errors.New("diga: a stored call is not an object")
 	}
 	return doc, nil
+}
+
+// callable refuses a call the document says Diga refuses, where the
+// document declares the error: a number outside Spain (400), a phone
+// without SIP configuration, or with no agent version to call with (412).
+func (d *diga) callable(tx *store.Tx, e provider.Engine, tenant, to string, call map[string]any) error {
+	op := e.Spec().Operation("POST /v1/call/")
+	if op == nil {
+		return nil
+	}
+	if code, ok := declared(op.Operation, http.StatusBadRequest); ok && code == "NON_SPANISH_PHONE_NUMBER" && !strings.HasPrefix(to, "+34") {
+		return &provider.Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf("Phone number %s is not a Spanish phone number", to)}
+	}
+	code, ok := declared(op.Operation, http.StatusPreconditionFailed)
+	if !ok {
+		return nil
+	}
+	phone, _ := call["phone_register_id"].(string)
+	rec, err := tx.Get(collDigaPhones, tenant, phone)
+	if err != nil {
+		return nil // the lookup already answered for a phone that is not there
+	}
+	p, err := decode(rec.Doc)
+	if err != nil {
+		return err
+	}
+	if p["sip_config"] == nil {
+		return &provider.Error{Status: http.StatusPreconditionFailed, Code: code, Message: "SIP configuration not set for this project"}
+	}
+	if call["agent_version_id"] == nil {
+		return &provider.Error{Status: http.StatusPreconditionFailed, Code: code,
+			Message: fmt.Sprintf("Phone number %v has no outbound agent version; set outbound_version_id or send agent_version_id", p["number"])}
+	}
+	return nil
+}
+
+// declared is the error code an operation's example declares for a status.
+func declared(op *openapi3.Operation, status int) (string, bool) {
+	r := op.Responses.Status(status)
+	if r == nil || r.Value == nil {
+		return "", false
+	}
+	for _, mt := range r.Value.Content {
+		if ex, ok := mt.Example.(map[string]any); ok {
+			if c, ok := ex["error_code"].(string); ok {
+				return c, true
+			}
+		}
+	}
+	return "", true
 }
