@@ -475,7 +475,7 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 			return err
 		}
 		if b.Resource.Parent == nil {
-			if moved, err = s.started(tx, b.Resource, p.tenant, d.id, doc); err != nil { // timeline.go
+			if moved, err = s.started(tx, b.Resource, p.tenant, d.id, doc, body); err != nil { // timeline.go
 				return err
 			}
 		}

@@ -39,7 +39,7 @@ func (s *Server) timeline() provider.Timeline {
 // started schedules a new record's steps, in its create's transaction,
 // and returns the record as they left it, or nil for one that does not
 // move.
-func (s *Server) started(tx *store.Tx, r *resources.Resource, tenant, id string, raw []byte) ([]byte, error) {
+func (s *Server) started(tx *store.Tx, r *resources.Resource, tenant, id string, raw []byte, body map[string]any) ([]byte, error) {
 	tl := s.timeline()
 	if tl == nil {
 		return nil, nil
@@ -48,7 +48,7 @@ func (s *Server) started(tx *store.Tx, r *resources.Resource, tenant, id string,
 	if err != nil {
 		return nil, err
 	}
-	steps, err := tl.Started(tx, s, r.Name, tenant, doc)
+	steps, err := tl.Started(tx, s, r.Name, tenant, doc, body)
 	if err != nil || steps == nil {
 		return nil, err
 	}

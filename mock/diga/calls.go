@@ -72,12 +72,12 @@ func callStatuses(spec *openapi.Spec) []string {
 }
 
 // Started makes a new call dial, and schedules what follows.
-func (d *diga) Started(tx *store.Tx, e provider.Engine, resource, tenant string, doc map[string]any) ([]provider.Step, error) {
+func (d *diga) Started(tx *store.Tx, e provider.Engine, resource, tenant string, doc, body map[string]any) ([]provider.Step, error) {
 	if resource != "call" {
 		return nil, nil
 	}
 	id, _ := doc["id"].(string)
-	to, _ := doc["to_number"].(string)
+	to, _ := body["to_number"].(string) // a document's call need not answer it
 	if err := d.callable(tx, e, tenant, to, doc); err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ var conversationOutcomes = map[string]string{
 var conversationStatuses = []string{"in_progress", "completed", "failed", "transferred"}
 
 // Started: nothing itellico's API creates moves on the clock.
-func (it *itellico) Started(*store.Tx, provider.Engine, string, string, map[string]any) ([]provider.Step, error) {
+func (it *itellico) Started(*store.Tx, provider.Engine, string, string, map[string]any, map[string]any) ([]provider.Step, error) {
 	return nil, nil
 }
 

@@ -29,9 +29,10 @@ type Step struct {
 // caller's write transaction, which may run more than once: they draw
 // nothing random.
 type Timeline interface {
-	// Started is told of a record the engine created; it returns the
-	// record's steps, none for a resource that does not move.
-	Started(tx *store.Tx, e Engine, resource, tenant string, doc map[string]any) ([]Step, error)
+	// Started is told of a record the engine created, and the body that
+	// created it; it returns the record's steps, none for a resource that
+	// does not move.
+	Started(tx *store.Tx, e Engine, resource, tenant string, doc, body map[string]any) ([]Step, error)
 	// Apply makes a due step's change, and returns the steps that follow.
 	Apply(tx *store.Tx, e Engine, s Step) ([]Step, error)
 	// Steer moves a record now, to a status or an outcome the control API
