@@ -103,11 +103,17 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	reg := Registry()
+	// Parsing a document is most of a cold start: the providers' are
+	// parsed at once, one per core.
 	specs := make([]*openapi.Spec, len(reg))
+	errs := make([]error, len(reg))
+	var wg sync.WaitGroup
 	for i, d := range reg {
-		if specs[i], err = LoadSpec(ctx, o.spec(d.Name), d.Name, o.Logger); err != nil {
-			return nil, err
-		}
+		wg.Go(func() { specs[i], errs[i] = LoadSpec(ctx, o.spec(d.Name), d.Name, o.Logger) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	st, err := store.Open(ctx, o.DB, store.Options{NoSync: o.NoSync})
 	if err != nil {
