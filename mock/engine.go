@@ -168,7 +168,7 @@ func (s *Server) missing(req *provider.Request, r *resources.Resource, id string
 // record the operation is about (MEMBER_NOT_FOUND for a missing project).
 func (s *Server) missingAs(req *provider.Request, r *resources.Resource, id string, own bool) *provider.Error {
 	e := s.prov.Missing(r.Name, id)
-	code := declaredCode(req.Route.Operation, http.StatusNotFound)
+	code := provider.DeclaredCode(req.Route.Operation, http.StatusNotFound)
 	if code == "" {
 		return e
 	}
@@ -177,34 +177,6 @@ func (s *Server) missingAs(req *provider.Request, r *resources.Resource, id stri
 		e.Code = code
 	}
 	return e
-}
-
-// declaredCode reads the error code from an operation's documented example
-// for a status: the error_code or code member.
-func declaredCode(op *openapi3.Operation, status int) string {
-	ref := op.Responses.Status(status)
-	if ref == nil || ref.Value == nil {
-		return ""
-	}
-	mt := ref.Value.Content.Get("application/json")
-	if mt == nil {
-		return ""
-	}
-	examples := []any{mt.Example}
-	for _, ex := range mt.Examples {
-		if ex != nil && ex.Value != nil {
-			examples = append(examples, ex.Value.Value)
-		}
-	}
-	for _, ex := range examples {
-		m, _ := ex.(map[string]any)
-		for _, k := range []string{"error_code", "code"} {
-			if c, ok := m[k].(string); ok && c != "" && c != "NOT_FOUND" && c != "not_found" {
-				return c
-			}
-		}
-	}
-	return ""
 }
 
 // answer projects a stored record onto the schema an operation answers
@@ -549,17 +521,7 @@ func (s *Server) modify(tx *store.Tx, req *provider.Request, b *resources.Bindin
 }
 
 // record decodes a stored record.
-func record(raw []byte) (map[string]any, error) {
-	v, err := provider.DecodeJSON(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decode stored record: %w", err)
-	}
-	doc, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("stored record is not an object")
-	}
-	return doc, nil
-}
+func record(raw []byte) (map[string]any, error) { return provider.DecodeObject(raw) }
 
 func (s *Server) applyBody(b *resources.Binding, old, body map[string]any) map[string]any {
 	if body == nil {

@@ -161,7 +161,7 @@ func (s *Server) inUse(tx *store.Tx, req *provider.Request, r *resources.Resourc
 				return err
 			}
 			if page.Total > 0 {
-				return &provider.Error{Status: http.StatusConflict, Code: declaredCode(req.Route.Operation, http.StatusConflict),
+				return &provider.Error{Status: http.StatusConflict, Code: provider.DeclaredCode(req.Route.Operation, http.StatusConflict),
 					Message: "Conflict", Detail: fmt.Sprintf("%s %s is used by %d %s record(s) (%s); move or delete them first",
 						provider.Capitalized(r.Name), id, page.Total, words(t), via)}
 			}

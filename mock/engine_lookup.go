@@ -44,7 +44,7 @@ func (s *Server) lookups(tx *store.Tx, req *provider.Request, r *resources.Resou
 			}
 		}
 		if found == nil {
-			e := provider.NotFound(declaredCode(req.Route.Operation, http.StatusNotFound),
+			e := provider.NotFound(provider.DeclaredCode(req.Route.Operation, http.StatusNotFound),
 				fmt.Sprintf("%s %s not found", provider.Capitalized(words(target)), value))
 			if e.Code == "" {
 				e = s.prov.Missing(target.Name, value)

@@ -144,7 +144,7 @@ func (d *diga) Apply(tx *store.Tx, e provider.Engine, s provider.Step) ([]provid
 	if err != nil {
 		return nil, err
 	}
-	doc, err := decode(rec.Doc)
+	doc, err := provider.DecodeObject(rec.Doc)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (d *diga) transcript(tx *store.Tx, e provider.Engine, tenant, id string, ca
 	greeting, prompt := "Hola, ¿en qué puedo ayudarle?", ""
 	if agent != "" && version != "" {
 		if rec, err := tx.Get(collDigaVersions, versionsOf(tenant, agent), version); err == nil {
-			if v, err := decode(rec.Doc); err == nil {
+			if v, err := provider.DecodeObject(rec.Doc); err == nil {
 				if g, _ := v["greeting"].(string); g != "" {
 					greeting = g
 				}
@@ -315,7 +315,7 @@ func (d *diga) findCall(tx *store.Tx, id string) (string, map[string]any, error)
 	for tenant, recs := range all {
 		for _, r := range recs {
 			if r.ID == id {
-				doc, err := decode(r.Doc)
+				doc, err := provider.DecodeObject(r.Doc)
 				return tenant, doc, err
 			}
 		}
@@ -332,7 +332,7 @@ func (d *diga) Inbound(tx *store.Tx, e provider.Engine, to, from, id string) (st
 	}
 	for tenant, recs := range all {
 		for _, r := range recs {
-			phone, err := decode(r.Doc)
+			phone, err := provider.DecodeObject(r.Doc)
 			if err != nil {
 				return "", nil, false, err
 			}
@@ -386,18 +386,6 @@ func changes(doc map[string]any) int {
 	return 0
 }
 
-func decode(raw []byte) (map[string]any, error) {
-	v, err := provider.DecodeJSON(raw)
-	if err != nil {
-		return nil, err
-	}
-	doc, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("diga: a stored call is not an object")
-	}
-	return doc, nil
-}
-
 // callable refuses a call the document says Diga refuses, where the
 // document declares the error: a number outside Spain (400), a phone
 // without SIP configuration, or with no agent version to call with (412).
@@ -406,11 +394,11 @@ func (d *diga) callable(tx *store.Tx, e provider.Engine, tenant, to string, call
 	if op == nil {
 		return nil
 	}
-	if code, ok := declared(op.Operation, http.StatusBadRequest); ok && code == "NON_SPANISH_PHONE_NUMBER" && !strings.HasPrefix(to, "+34") {
+	if code := provider.DeclaredCode(op.Operation, http.StatusBadRequest); code == "NON_SPANISH_PHONE_NUMBER" && !strings.HasPrefix(to, "+34") {
 		return &provider.Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf("Phone number %s is not a Spanish phone number", to)}
 	}
-	code, ok := declared(op.Operation, http.StatusPreconditionFailed)
-	if !ok {
+	code := provider.DeclaredCode(op.Operation, http.StatusPreconditionFailed)
+	if op.Operation.Responses.Status(http.StatusPreconditionFailed) == nil {
 		return nil
 	}
 	phone, _ := call["phone_register_id"].(string)
@@ -418,7 +406,7 @@ func (d *diga) callable(tx *store.Tx, e provider.Engine, tenant, to string, call
 	if err != nil {
 		return nil // the lookup already answered for a phone that is not there
 	}
-	p, err := decode(rec.Doc)
+	p, err := provider.DecodeObject(rec.Doc)
 	if err != nil {
 		return err
 	}
@@ -430,20 +418,4 @@ func (d *diga) callable(tx *store.Tx, e provider.Engine, tenant, to string, call
 			Message: fmt.Sprintf("Phone number %v has no outbound agent version; set outbound_version_id or send agent_version_id", p["number"])}
 	}
 	return nil
-}
-
-// declared is the error code an operation's example declares for a status.
-func declared(op *openapi3.Operation, status int) (string, bool) {
-	r := op.Responses.Status(status)
-	if r == nil || r.Value == nil {
-		return "", false
-	}
-	for _, mt := range r.Value.Content {
-		if ex, ok := mt.Example.(map[string]any); ok {
-			if c, ok := ex["error_code"].(string); ok {
-				return c, true
-			}
-		}
-	}
-	return "", true
 }

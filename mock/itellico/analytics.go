@@ -120,9 +120,8 @@ func (it *itellico) usage(e provider.Engine) provider.Handler {
 					return err
 				}
 				for _, r := range page.Records {
-					c, err := provider.DecodeJSON(r.Doc)
-					conv, _ := c.(map[string]any)
-					if err != nil || conv == nil {
+					conv, err := provider.DecodeObject(r.Doc)
+					if err != nil {
 						continue
 					}
 					started, err := time.Parse(time.RFC3339Nano, fmt.Sprint(conv["start_timestamp"]))

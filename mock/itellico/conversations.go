@@ -40,7 +40,7 @@ func (it *itellico) Apply(tx *store.Tx, e provider.Engine, s provider.Step) ([]p
 	if err != nil {
 		return nil, err
 	}
-	conv, err := decodeObject(rec.Doc)
+	conv, err := provider.DecodeObject(rec.Doc)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (it *itellico) end(tx *store.Tx, tenant, id string, conv map[string]any, st
 		greeting := "Hello, how can I help?"
 		if agent, _ := conv["agent_id"].(string); agent != "" {
 			if rec, err := tx.Get(collItlAgents, tenant, agent); err == nil {
-				if a, err := decodeObject(rec.Doc); err == nil {
+				if a, err := provider.DecodeObject(rec.Doc); err == nil {
 					if m, _ := a["initial_message"].(map[string]any); m != nil {
 						if msg, _ := m["message"].(string); msg != "" {
 							greeting = msg
@@ -101,7 +101,7 @@ func (it *itellico) Steer(tx *store.Tx, e provider.Engine, id, to, outcome strin
 			if r.ID != id {
 				continue
 			}
-			conv, err := decodeObject(r.Doc)
+			conv, err := provider.DecodeObject(r.Doc)
 			if err != nil {
 				return "", nil, true, err
 			}
@@ -123,7 +123,7 @@ func (it *itellico) Inbound(tx *store.Tx, e provider.Engine, to, from, id string
 	}
 	for tenant, recs := range all {
 		for _, r := range recs {
-			phone, err := decodeObject(r.Doc)
+			phone, err := provider.DecodeObject(r.Doc)
 			if err != nil {
 				return "", nil, false, err
 			}
@@ -135,7 +135,7 @@ func (it *itellico) Inbound(tx *store.Tx, e provider.Engine, to, from, id string
 			var agentName any
 			if agent != "" {
 				if rec, err := tx.Get(collItlAgents, tenant, agent); err == nil {
-					if a, err := decodeObject(rec.Doc); err == nil {
+					if a, err := provider.DecodeObject(rec.Doc); err == nil {
 						agentName = a["name"]
 					}
 				}
@@ -166,16 +166,4 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-func decodeObject(raw []byte) (map[string]any, error) {
-	v, err := provider.DecodeJSON(raw)
-	if err != nil {
-		return nil, err
-	}
-	doc, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("itellico: a stored record is not an object")
-	}
-	return doc, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/mock/provider/pydantic"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // Error is a failure to answer with a provider's error body. Handlers and
@@ -69,4 +70,32 @@ func FieldErrors(vs []agentmock.Violation) []any {
 		errs[i] = map[string]any{"field": v.Field(), "message": pydantic.Message(v)}
 	}
 	return errs
+}
+
+// DeclaredCode reads the error code from an operation's documented example
+// for a status: the error_code or code member.
+func DeclaredCode(op *openapi3.Operation, status int) string {
+	ref := op.Responses.Status(status)
+	if ref == nil || ref.Value == nil {
+		return ""
+	}
+	mt := ref.Value.Content.Get("application/json")
+	if mt == nil {
+		return ""
+	}
+	examples := []any{mt.Example}
+	for _, ex := range mt.Examples {
+		if ex != nil && ex.Value != nil {
+			examples = append(examples, ex.Value.Value)
+		}
+	}
+	for _, ex := range examples {
+		m, _ := ex.(map[string]any)
+		for _, k := range []string{"error_code", "code"} {
+			if c, ok := m[k].(string); ok && c != "" && c != "NOT_FOUND" && c != "not_found" {
+				return c
+			}
+		}
+	}
+	return ""
 }

@@ -30,6 +30,19 @@ func DecodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// DecodeObject decodes a stored record: one JSON object.
+func DecodeObject(data []byte) (map[string]any, error) {
+	v, err := DecodeJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored record: %w", err)
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("stored record is not an object")
+	}
+	return doc, nil
+}
+
 // utf8Error is a body that is not UTF-8. It unwraps to a json.SyntaxError
 // at the first bad byte, so that providers report it as any malformed body.
 type utf8Error struct{ syntax *json.SyntaxError }
