@@ -203,20 +203,27 @@ func (s *Server) get(req *provider.Request, b *resources.Binding) (provider.Resp
 	p := s.placeOf(req, b)
 	var rec store.Record
 	err := s.store.View(req.Ctx, func(tx *store.Tx) error {
-		if err := s.parents(tx, req, b, p); err != nil {
-			return err
-		}
 		var err error
-		rec, err = tx.Get(p.coll, p.tenant, p.item(b.Resource))
-		if errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, b.Resource, p.item(b.Resource))
-		}
+		rec, err = s.stored(tx, req, b, p, p.item(b.Resource))
 		return err
 	})
 	if err != nil {
 		return provider.Response{}, err
 	}
 	return s.answer(req, openapi.SuccessStatus(req.Route.Operation), rec.Doc)
+}
+
+// stored reads the record an operation names, in the caller's
+// transaction: its parents must exist, and it, else the operation's 404.
+func (s *Server) stored(tx *store.Tx, req *provider.Request, b *resources.Binding, p place, id string) (store.Record, error) {
+	if err := s.parents(tx, req, b, p); err != nil {
+		return store.Record{}, err
+	}
+	rec, err := tx.Get(p.coll, p.tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, s.missing(req, b.Resource, id)
+	}
+	return rec, err
 }
 
 // drawn is what a write draws before its transaction.
@@ -557,12 +564,7 @@ func (s *Server) remove(req *provider.Request, b *resources.Binding) (provider.R
 	id := p.item(b.Resource)
 	var rec store.Record
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
-		if err := s.parents(tx, req, b, p); err != nil {
-			return err
-		}
-		if rec, err = tx.Get(p.coll, p.tenant, id); errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, b.Resource, id)
-		} else if err != nil {
+		if rec, err = s.stored(tx, req, b, p, id); err != nil {
 			return err
 		}
 		if err := s.inUse(tx, req, b.Resource, p.tenant, id); err != nil {
@@ -615,13 +617,7 @@ func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provide
 	status := openapi.SuccessStatus(req.Route.Operation)
 	var doc []byte
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) error {
-		if err := s.parents(tx, req, b, p); err != nil {
-			return err
-		}
-		rec, err := tx.Get(p.coll, p.tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, b.Resource, id)
-		}
+		rec, err := s.stored(tx, req, b, p, id)
 		if err != nil {
 			return err
 		}
@@ -684,13 +680,8 @@ func (s *Server) act(req *provider.Request, b *resources.Binding) (provider.Resp
 	id := p.item(b.Resource)
 	var rec store.Record
 	err := s.store.View(req.Ctx, func(tx *store.Tx) error {
-		if err := s.parents(tx, req, b, p); err != nil {
-			return err
-		}
 		var err error
-		if rec, err = tx.Get(p.coll, p.tenant, id); errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, b.Resource, id)
-		}
+		rec, err = s.stored(tx, req, b, p, id)
 		return err
 	})
 	if err != nil {

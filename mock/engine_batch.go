@@ -123,12 +123,7 @@ func (s *Server) mergeEach(req *provider.Request, b *resources.Binding) (provide
 	d := s.draw()
 	var rec store.Record
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
-		if err := s.parents(tx, req, b, p); err != nil {
-			return err
-		}
-		if rec, err = tx.Get(p.coll, p.tenant, parent); errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, b.Resource, parent)
-		} else if err != nil {
+		if rec, err = s.stored(tx, req, b, p, parent); err != nil {
 			return err
 		}
 		var vs []agentmock.Violation
@@ -180,9 +175,7 @@ func (s *Server) excerpt(req *provider.Request, b *resources.Binding) (provider.
 	id := p.item(b.Resource)
 	var rec store.Record
 	err := s.store.View(req.Ctx, func(tx *store.Tx) (err error) {
-		if rec, err = tx.Get(p.coll, p.tenant, id); errors.Is(err, store.ErrNotFound) {
-			return s.missing(req, b.Resource, id)
-		}
+		rec, err = s.stored(tx, req, b, p, id)
 		return err
 	})
 	if err != nil {

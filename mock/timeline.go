@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock/mock/delivery"
+	"github.com/agentmock/agentmock/mock/due"
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi/resources"
 	"github.com/agentmock/agentmock/store"
@@ -184,27 +185,7 @@ func (s *Server) sweep(ctx context.Context) (time.Time, error) {
 // runTimeline sweeps until ctx ends: when woken (a record was created, the
 // clock moved), when the next step is due, and every poll.
 func (s *Server) runTimeline(ctx context.Context) {
-	for {
-		wait := 250 * time.Millisecond
-		next, err := s.sweep(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("timeline", "err", err)
-		}
-		if !next.IsZero() {
-			if w := next.Sub(s.Now()); w < wait {
-				wait = max(w, time.Millisecond)
-			}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-s.wakeTimeline:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	due.Loop(ctx, 250*time.Millisecond, s.Now, s.wakeTimeline, s.sweep, func(err error) { s.log.Error("timeline", "err", err) })
 }
 
 // The timeline's next due time is kept in memory, so that a sweep with

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentmock/agentmock/mock/due"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -105,28 +106,7 @@ const poll = 250 * time.Millisecond
 // flight.
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.drain()
-	for {
-		wait := poll
-		if next, err := d.sweep(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			d.cfg.Log.Error("webhook deliveries", "err", err)
-		} else if !next.IsZero() {
-			if w := next.Sub(d.cfg.Now()); w < wait {
-				wait = max(w, time.Millisecond)
-			}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-d.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	due.Loop(ctx, poll, d.cfg.Now, d.wake, d.sweep, func(err error) { d.cfg.Log.Error("webhook deliveries", "err", err) })
 }
 
 func (d *Dispatcher) drain() {
