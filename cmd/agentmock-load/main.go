@@ -1,11 +1,23 @@
 // Command agentmock-load measures agentmock on loopback: cold start, then
 // req/s, p50 and p99 at several client counts for GET, a valid persisted
 // PATCH, an invalid PATCH and a list page out of 100,000 stored agents, for
-// both providers, with fsync on and off. When Prism is installed it runs the
-// same valid PATCH and cold start against Prism serving openapi/diga.yaml,
-// and prints the ratios. The load comes from wrk (installed with apt-get when
-// missing and possible) or, with -loadgen go, from net/http clients in this
-// process.
+// both providers, with fsync on and off.
+//
+// Each scenario is also driven, the same way, against the floor: a process
+// of this command (floor.go) that answers every request with the bytes
+// agentmock gave the scenario's first one, on the same HTTP server and
+// router, validating and storing nothing. agentmock's req/s as a percentage
+// of the floor's says how much of the cost is agentmock's own (-floor=false
+// skips it). At the largest client count agentmock's CPU profile is taken
+// through its --pprof listener and summarized by category: syscalls,
+// net/http, routing, validation, merge, commit, JSON, collector, scheduler
+// (-profile=false skips it). The run ends with a markdown table of both per
+// scenario at that count.
+//
+// When Prism is installed it runs the same valid PATCH and cold start
+// against Prism serving openapi/diga.yaml, and prints the ratios. The load
+// comes from wrk (installed with apt-get when missing and possible) or, with
+// -loadgen go, from net/http clients in this process.
 //
 //	go run ./cmd/agentmock-load                     # from the repository root
 //	go run ./cmd/agentmock-load -prism /opt/prism/node_modules/.bin/prism
@@ -15,12 +27,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +64,8 @@ type config struct {
 	prismColdRuns    int
 	run              *regexp.Regexp
 	loadgen          string
+	floor, profile   bool
+	rounds           int
 }
 
 func main() {
@@ -62,6 +78,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	// The floor's process mode, started by startFloor: not a flag, so that
+	// -h does not offer it.
+	if len(args) == 2 && args[0] == "-serve-floor" {
+		return serveFloor(ctx, args[1])
+	}
 	fs := flag.NewFlagSet("agentmock-load", flag.ContinueOnError)
 	var c config
 	var clients string
@@ -75,6 +96,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.prismColdRuns, "prism-cold-runs", 10, "Prism cold starts to take the median of")
 	only := fs.String("run", "", "measure only the scenarios whose names match this regular expression")
 	fs.StringVar(&c.loadgen, "loadgen", "auto", "load generator: wrk, go (net/http clients in this process), or auto (wrk, installed with apt-get if missing and possible; else go)")
+	fs.IntVar(&c.rounds, "rounds", 1, "measurements of each scenario and client count, alternating agentmock and the floor; the median round is reported")
+	fs.BoolVar(&c.floor, "floor", true, "drive each scenario against the floor too: a server answering agentmock's bytes with nothing behind them")
+	fs.BoolVar(&c.profile, "profile", true, "take agentmock's CPU profile (its --pprof) at the largest client count of each scenario")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,8 +106,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if c.run, err = regexp.Compile(*only); err != nil {
 		return fmt.Errorf("-run: %w", err)
 	}
-	if c.coldRuns < 1 || c.prismColdRuns < 1 || c.agents < 1 {
-		return errors.New("-cold-runs, -prism-cold-runs and -agents must be at least 1")
+	if c.coldRuns < 1 || c.prismColdRuns < 1 || c.agents < 1 || c.rounds < 1 {
+		return errors.New("-cold-runs, -prism-cold-runs, -agents and -rounds must be at least 1")
 	}
 	for _, f := range strings.Split(clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -135,11 +159,13 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 	fmt.Fprintf(out, "cold start, exec to first 200 (GET an agent), median of %d: %s (min %s, max %s)\n\n", len(cold), ms(median(cold)), ms(slices.Min(cold)), ms(slices.Max(cold)))
 
 	db := filepath.Join(dir, "load.db")
-	ports, err := freePorts()
+	// agentmock's two providers, its --pprof and the floor.
+	free, err := freePortList(4)
 	if err != nil {
 		return err
 	}
-	srv, err := start(ctx, c.bin, db, ports, false)
+	ports := [2]int{free[0], free[1]}
+	srv, err := start(ctx, c.bin, db, ports, false, 0)
 	if err != nil {
 		return err
 	}
@@ -157,9 +183,28 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 	}
 	fmt.Fprintf(out, "seeded %d agents per provider over HTTP in %s (fsync off)\n", c.agents, time.Since(t0).Round(time.Millisecond))
 
+	var floor *floorProcess
+	if c.floor {
+		if floor, err = startFloor(ctx, free[3]); err != nil {
+			return err
+		}
+		defer floor.stop()
+	}
+	pprofPort := 0
+	if c.profile {
+		pprofPort = free[2]
+	}
+	largest := slices.Max(c.clients)
 	results := map[string]result{}
+	var rows []summaryRow
 	for _, fsync := range []bool{true, false} {
-		srv, err := start(ctx, c.bin, db, ports, fsync)
+		srv, err := start(ctx, c.bin, db, ports, fsync, pprofPort)
+		var exited *exitError
+		if pprofPort != 0 && errors.As(err, &exited) && strings.Contains(exited.stderr, "pprof") {
+			fmt.Fprintf(out, "%v\nagentmock does not serve --pprof (a binary older than the flag?): measuring without CPU profiles\n", err)
+			pprofPort = 0
+			srv, err = start(ctx, c.bin, db, ports, fsync, 0)
+		}
 		if err != nil {
 			return err
 		}
@@ -174,19 +219,85 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 			if !fsync {
 				s.name += ", fsync off"
 			}
-			for _, n := range c.clients {
-				r, err := lg.drive(ctx, n, c.duration, s)
+			// The floor gives every request the answer to the first, made
+			// here, before the load.
+			var atFloor scenario
+			if floor != nil {
+				status, body, err := answer(ctx, s)
 				if err != nil {
-					return fmt.Errorf("%s, %d clients: %w", s.name, n, err)
+					return err
 				}
-				results[fmt.Sprintf("%s@%d", s.name, n)] = r
-				fmt.Fprintf(out, "%-52s %3d clients  %s  RSS %d MB (anon %d, file %d)\n", s.name, n, r, srv.rss("VmRSS"), srv.rss("RssAnon"), srv.rss("RssFile"))
+				if err := floor.configure(ctx, status, body); err != nil {
+					return err
+				}
+				atFloor = s
+				atFloor.target.BaseURL = floor.url
+			}
+			for _, n := range c.clients {
+				// Rounds alternate agentmock and the floor, so that a change
+				// in the shared host's speed shows in both; the median round
+				// (by the ratio) is the one reported.
+				var rounds []summaryRow
+				for round := range c.rounds {
+					profiling := ""
+					if n == largest && round == 0 {
+						profiling = srv.pprof
+					}
+					r, prof, err := driveProfiled(ctx, lg, n, c.duration, s, profiling)
+					if err != nil {
+						return fmt.Errorf("%s, %d clients: %w", s.name, n, err)
+					}
+					fmt.Fprintf(out, "%-52s %3d clients  %s  RSS %d MB (anon %d, file %d)\n", s.name, n, r, srv.rss("VmRSS"), srv.rss("RssAnon"), srv.rss("RssFile"))
+					row := summaryRow{name: s.name, ours: r}
+					if floor != nil {
+						fr, err := lg.drive(ctx, n, c.duration, atFloor)
+						if err != nil {
+							return fmt.Errorf("the floor: %s, %d clients: %w", s.name, n, err)
+						}
+						row.floor = &fr
+						fmt.Fprintf(out, "%-52s %3d clients  %s  agentmock %.0f%% of its req/s, p99 %s against %s\n",
+							"  the floor", n, fr, percent(r.rps, fr.rps), ms(r.p99), ms(fr.p99))
+					}
+					if prof != nil {
+						row.profile = prof.String()
+						fmt.Fprintf(out, "profile %s @%d: %s\n", s.name, n, prof)
+					}
+					rounds = append(rounds, row)
+				}
+				row := medianRound(rounds)
+				results[fmt.Sprintf("%s@%d", s.name, n)] = row.ours
+				if n == largest {
+					rows = append(rows, row)
+				}
 			}
 		}
 		fmt.Fprintf(out, "RSS after the load (fsync=%v): %d MB, peak %d MB\n\n", fsync, srv.rss("VmRSS"), srv.rss("VmHWM"))
 		srv.stop()
 	}
+	err = comparePrism(ctx, c, lg, cold, results, digaIDs, itlIDs, out)
+	printSummary(out, rows, largest)
+	return err
+}
 
+// medianRound is the round whose agentmock/floor ratio is the median (by
+// agentmock's req/s without a floor), keeping the first round's profile.
+func medianRound(rounds []summaryRow) summaryRow {
+	key := func(r summaryRow) float64 {
+		if r.floor != nil && r.floor.rps > 0 {
+			return r.ours.rps / r.floor.rps
+		}
+		return r.ours.rps
+	}
+	sorted := slices.Clone(rounds)
+	slices.SortFunc(sorted, func(a, b summaryRow) int { return cmp.Compare(key(a), key(b)) })
+	m := sorted[len(sorted)/2]
+	m.profile = rounds[0].profile
+	return m
+}
+
+// comparePrism measures Prism's cold start and drives it with the Diga
+// scenarios that persist, printing agentmock's ratios to it.
+func comparePrism(ctx context.Context, c config, lg loadgen, cold []time.Duration, results map[string]result, digaIDs, itlIDs []string, out io.Writer) error {
 	if c.prism == "" {
 		fmt.Fprintln(out, "no Prism (-prism none, or not found: npm install --prefix /opt/prism @stoplight/prism-cli, or -prism PATH): no comparison")
 		return nil
@@ -199,7 +310,8 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 		return fmt.Errorf("prism cold start: %w", err)
 	}
 	fmt.Fprintf(out, "Prism cold start, median of %d: %s; agentmock is %.0fx faster\n", len(pcold), ms(median(pcold)), float64(median(pcold))/float64(median(cold)))
-	if ports, err = freePorts(); err != nil {
+	ports, err := freePorts()
+	if err != nil {
 		return err
 	}
 	cmd := prismCmd(ports)
@@ -228,6 +340,95 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 		}
 	}
 	return nil
+}
+
+// driveProfiled drives the scenario and, when pprof (agentmock's --pprof
+// URL) is set, takes agentmock's CPU profile for the measurement's whole
+// seconds meanwhile. The profile is nil when none was asked for, and says
+// why when none could be taken: it never fails the measurement.
+func driveProfiled(ctx context.Context, lg loadgen, n int, d time.Duration, s scenario, pprof string) (result, *profiled, error) {
+	if pprof == "" {
+		r, err := lg.drive(ctx, n, d, s)
+		return r, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan profiled, 1)
+	go func() {
+		b, err := fetchProfile(ctx, pprof, max(1, int(d/time.Second)))
+		done <- profiled{b, err}
+	}()
+	r, err := lg.drive(ctx, n, d, s)
+	if err != nil {
+		return r, nil, err
+	}
+	p := <-done
+	return r, &p, nil
+}
+
+// profiled is a profile's summary, or why there is none.
+type profiled struct {
+	b   breakdown
+	err error
+}
+
+func (p profiled) String() string {
+	if p.err != nil {
+		return "no profile: " + p.err.Error()
+	}
+	return p.b.String()
+}
+
+// summaryRow is one scenario at the largest client count.
+type summaryRow struct {
+	name    string
+	ours    result
+	floor   *result // nil with -floor=false
+	profile string  // empty with -profile=false
+}
+
+// printSummary prints the rows as a markdown table, for the README.
+func printSummary(out io.Writer, rows []summaryRow, clients int) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "\nsummary at %d clients:\n\n", clients)
+	fmt.Fprintln(out, "| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU profile (% of samples) |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		ratio, floorRPS, floorP99 := "–", "–", "–"
+		if r.floor != nil {
+			ratio = fmt.Sprintf("%.0f%%", percent(r.ours.rps, r.floor.rps))
+			floorRPS, floorP99 = grouped(r.floor.rps), msSpaced(r.floor.p99)
+		}
+		prof := r.profile
+		if prof == "" {
+			prof = "–"
+		}
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s |\n", r.name, ratio, grouped(r.ours.rps), msSpaced(r.ours.p99), floorRPS, floorP99, prof)
+	}
+}
+
+// percent is a as a percentage of b.
+func percent(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * a / b
+}
+
+// grouped writes a rate as the README does: 12,204.
+func grouped(v float64) string {
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// msSpaced writes a latency as the README does: 9.1 ms.
+func msSpaced(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
 }
 
 // A scenario is one kind of request, made the same way by either load
@@ -311,6 +512,9 @@ func (r result) String() string {
 type server struct {
 	cmd            *exec.Cmd
 	diga, itellico contracttests.Target
+	pprof          string        // agentmock's --pprof URL, if it was given one
+	exited         chan struct{} // closed when an agentmock from start exits
+	exitErr        error         // why, set before exited is closed
 }
 
 func newServer(cmd *exec.Cmd, ports [2]int) *server {
@@ -325,22 +529,83 @@ func agentmock(bin, db string, ports [2]int, fsync bool) *exec.Cmd {
 		"--itellico-addr", fmt.Sprint("127.0.0.1:", ports[1]), "--fsync="+strconv.FormatBool(fsync))
 }
 
-func start(ctx context.Context, bin, db string, ports [2]int, fsync bool) (*server, error) {
+// start runs agentmock, serving its profiles on pprofPort unless that is
+// 0, and waits until it answers. An agentmock that exits first is an
+// *exitError, with what it printed.
+func start(ctx context.Context, bin, db string, ports [2]int, fsync bool, pprofPort int) (*server, error) {
 	cmd := agentmock(bin, db, ports, fsync)
+	if pprofPort != 0 {
+		cmd.Args = append(cmd.Args, "--pprof", fmt.Sprint("127.0.0.1:", pprofPort))
+	}
+	stderr := &headBuffer{limit: 4096}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := newServer(cmd, ports)
-	if err := waitFor(ctx, s.diga, 30*time.Second); err != nil {
+	if pprofPort != 0 {
+		s.pprof = fmt.Sprint("http://127.0.0.1:", pprofPort)
+	}
+	s.exited = make(chan struct{})
+	go func() {
+		s.exitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	// An agentmock that exits at start (a flag it lacks, a port in use)
+	// ends the wait at once rather than after its 30 s.
+	wait, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.exited:
+			cancel()
+		case <-wait.Done():
+		}
+	}()
+	err := waitFor(wait, s.diga, 30*time.Second)
+	cancel()
+	select {
+	case <-s.exited:
+		return nil, &exitError{err: s.exitErr, stderr: stderr.String()}
+	default:
+	}
+	if err != nil {
 		s.stop()
 		return nil, err
 	}
 	return s, nil
 }
 
+// exitError is an agentmock that exited before it answered.
+type exitError struct {
+	err    error
+	stderr string
+}
+
+func (e *exitError) Error() string {
+	return fmt.Sprintf("agentmock exited at start (%v): %s", e.err, strings.TrimSpace(e.stderr))
+}
+
+// headBuffer keeps the first limit bytes written to it and drops the rest:
+// enough of agentmock's log to say why it did not start, without holding a
+// long run's. Read it only once the process has exited.
+type headBuffer struct {
+	buf   bytes.Buffer
+	limit int
+}
+
+func (b *headBuffer) Write(p []byte) (int, error) {
+	if room := b.limit - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *headBuffer) String() string { return b.buf.String() }
+
+// stop ends an agentmock from start with SIGTERM, and waits for it.
 func (s *server) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	_ = s.cmd.Wait()
+	<-s.exited
 }
 
 // rss reads a memory figure of the server process from /proc, in MB: VmRSS
@@ -496,14 +761,23 @@ func waitFor(ctx context.Context, diga contracttests.Target, limit time.Duration
 	return fmt.Errorf("%s gave no 200 within %s", diga.BaseURL, limit)
 }
 
-// freePorts finds two distinct free loopback ports, holding both until both
-// are known.
+// freePorts finds two distinct free loopback ports.
 func freePorts() ([2]int, error) {
-	var ports [2]int
+	p, err := freePortList(2)
+	if err != nil {
+		return [2]int{}, err
+	}
+	return [2]int{p[0], p[1]}, nil
+}
+
+// freePortList finds n distinct free loopback ports, holding them all until
+// all are known.
+func freePortList(n int) ([]int, error) {
+	ports := make([]int, n)
 	for i := range ports {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return ports, err
+			return nil, err
 		}
 		defer ln.Close()
 		ports[i] = ln.Addr().(*net.TCPAddr).Port

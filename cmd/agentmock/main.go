@@ -17,6 +17,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	// Importing net/http/pprof also registers its handlers on
+	// http.DefaultServeMux, which agentmock never serves: the profiles are
+	// reachable only on --pprof's own listener.
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -84,6 +88,7 @@ type options struct {
 	callTalk          time.Duration
 	webhookTimeout    time.Duration
 	webhookAttempts   int
+	pprof             string
 	envErr            error // environment variables that did not parse
 }
 
@@ -115,6 +120,7 @@ func flags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *option
 	fs.DurationVar(&o.callTalk, "call-talk", mock.DefaultTalk, "how long an answered simulated call lasts")
 	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 5*time.Second, "how long a webhook delivery attempt waits for the receiver")
 	fs.IntVar(&o.webhookAttempts, "webhook-attempts", 6, "attempts per webhook delivery, 1 s apart and doubling (1 s, 2 s, 4 s, …)")
+	fs.StringVar(&o.pprof, "pprof", "", "address to serve net/http/pprof on, apart from the APIs, e.g. 127.0.0.1:6060; empty is off (serve only)")
 	// Every flag has an environment variable, AGENTMOCK_ and its name, for
 	// compose files. It sets the flag as the command line would, through
 	// the flag's own parser, so a bad value is an error rather than a
@@ -242,12 +248,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	var prof net.Listener
+	if o.pprof != "" {
+		if prof, err = net.Listen("tcp", o.pprof); err != nil {
+			closeAll(lns)
+			return fmt.Errorf("--pprof: %w", err)
+		}
+	}
 	a, err := mock.Open(ctx, mo)
 	if err != nil {
 		closeAll(lns)
+		if prof != nil {
+			prof.Close()
+		}
 		return err
 	}
-	served := serve(ctx, a, lns, log)
+	served := serve(ctx, a, lns, prof, log)
 	if err := a.Close(); err != nil {
 		return errors.Join(served, fmt.Errorf("close the database: %w", err))
 	}
@@ -338,12 +354,29 @@ func closeAll(lns []net.Listener) {
 	}
 }
 
-func serve(ctx context.Context, a *mock.App, lns []net.Listener, log *slog.Logger) error {
+// serve serves the providers on lns and, when prof is not nil, the
+// profiles on prof, all drained together.
+func serve(ctx context.Context, a *mock.App, lns []net.Listener, prof net.Listener, log *slog.Logger) error {
 	var eps []endpoint
 	for i, d := range mock.Registry() {
 		eps = append(eps, endpoint{name: d.Name, ln: lns[i], h: a.Servers[i], key: d.DefaultKey(a.Fixtures)})
 	}
+	if prof != nil {
+		eps = append(eps, endpoint{name: "pprof", ln: prof, h: pprofHandler(), debug: true})
+	}
 	return listen(ctx, eps, a.Store.Path(), log)
+}
+
+// pprofHandler serves net/http/pprof on a mux of its own, so that nothing
+// else registered on http.DefaultServeMux is exposed with it.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // and the named profiles: heap, goroutine, allocs, …
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // endpoint is one server to listen for: on ln, or else on addr.
@@ -352,6 +385,7 @@ type endpoint struct {
 	ln         net.Listener
 	h          http.Handler
 	key        string
+	debug      bool // the profiles, logged as such rather than as a provider
 }
 
 // listen serves every endpoint until ctx ends or one fails, then drains
@@ -378,9 +412,12 @@ func listen(ctx context.Context, eps []endpoint, db string, log *slog.Logger) er
 		srv := mock.HTTPServer(p.h, log, 1)
 		ls = append(ls, listener{p.name, p.key, ln, srv})
 		base, _ := dialURL(ln.Addr().String())
-		if p.key != "" {
+		switch {
+		case p.debug:
+			log.Info("serving profiles", "url", base+"/debug/pprof/")
+		case p.key != "":
 			log.Info("serving", "provider", p.name, "base_url", base, "default_key", p.key)
-		} else {
+		default:
 			log.Info("serving", "provider", p.name, "base_url", base)
 		}
 	}

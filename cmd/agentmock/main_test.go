@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
@@ -203,4 +204,59 @@ func TestStartFailsCleanly(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"version"}, none, &out, io.Discard))
 	assert.True(t, strings.HasPrefix(out.String(), "agentmock "), out.String())
+}
+
+// TestPprofServesOnItsOwnListener: --pprof serves the profiles on its own
+// address, not on the APIs' ports, and closes with the rest; a busy --pprof
+// address fails the start before the database is created.
+func TestPprofServesOnItsOwnListener(t *testing.T) {
+	none := func(string) string { return "" }
+	dir := t.TempDir()
+	diga, itl := freeAddrs(t)
+	prof := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	go func() {
+		done <- run(ctx, []string{"--db", filepath.Join(dir, "a.db"), "--fsync=false", "--diga-addr", diga,
+			"--itellico-addr", itl, "--pprof", prof, "--log-format", "json"}, none, io.Discard, logs)
+	}()
+	get := func(url string) (int, string) {
+		res, err := http.Get(url)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	require.Eventually(t, func() bool {
+		code, _ := get("http://" + diga + "/_mock/health")
+		return code == http.StatusOK
+	}, 15*time.Second, 20*time.Millisecond, "%s", logs)
+
+	code, body := get("http://" + prof + "/debug/pprof/cmdline")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, strings.Join(os.Args, "\x00"), body, "the cmdline handler answers with the process's arguments")
+	code, _ = get("http://" + prof + "/debug/pprof/goroutine?debug=1")
+	assert.Equal(t, http.StatusOK, code, "the named profiles are served too")
+	code, _ = get("http://" + diga + "/debug/pprof/cmdline")
+	assert.NotEqual(t, http.StatusOK, code, "the profiles are not on the API's port")
+	assert.Contains(t, logs.String(), `"url":"http://`+prof+`/debug/pprof/"`)
+
+	cancel()
+	require.NoError(t, <-done, logs.String())
+	_, err := net.Dial("tcp", prof)
+	assert.Error(t, err, "the profiles' listener closes with the server")
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	a, b := freeAddrs(t)
+	db := filepath.Join(dir, "never.db")
+	err = run(context.Background(), []string{"--db", db, "--diga-addr", a, "--itellico-addr", b, "--pprof", busy.Addr().String()}, none, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--pprof")
+	assert.NoFileExists(t, db, "a start that fails leaves no database behind")
 }

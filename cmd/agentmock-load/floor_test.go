@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/agentmock/agentmock/contracttests"
+)
+
+// TestFloorAnswersWhatItIsGiven: once configured, the floor answers any
+// request, body and all, with exactly the status and bytes it was given.
+func TestFloorAnswersWhatItIsGiven(t *testing.T) {
+	srv := httptest.NewServer(floorHandler())
+	t.Cleanup(srv.Close)
+	f := &floorProcess{url: srv.URL, client: srv.Client()}
+	ctx := context.Background()
+
+	res, err := http.Get(srv.URL + "/v1/agent/x")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "an unconfigured floor says so rather than answer made-up bytes")
+
+	want := `{"detail":[{"loc":["body","max_reminder_count"],"msg":"Input should be greater than or equal to 0"}]}` + "\n"
+	require.NoError(t, f.configure(ctx, http.StatusUnprocessableEntity, []byte(want)))
+	s := scenario{
+		name: "test", target: contracttests.Target{BaseURL: srv.URL, Header: "X-API-Key", Value: "k"},
+		method: "PATCH", paths: []string{"/v1/agent/a"}, body: `{"max_reminder_count":-1,"name":"load {n}"}`,
+	}
+	for i := range 3 {
+		res, err := srv.Client().Do(s.request(0, i))
+		require.NoError(t, err)
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+		assert.Equal(t, want, string(body), "the configured bytes, exactly")
+	}
+
+	// answer takes what a server gave the scenario's first request, for
+	// configure: here the floor's own.
+	status, body, err := answer(ctx, s)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Equal(t, want, string(body))
+
+	require.NoError(t, f.configure(ctx, http.StatusOK, nil))
+	res, err = http.Get(srv.URL + "/v1/accounts/me/agents?limit=100")
+	require.NoError(t, err)
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode, "a new configuration replaces the old")
+	assert.Empty(t, body)
+
+	for _, bad := range []string{"", "ok", "99", "600"} {
+		req, err := http.NewRequest(http.MethodPut, srv.URL+"/_floor", strings.NewReader("{}"))
+		require.NoError(t, err)
+		req.Header.Set("X-Floor-Status", bad)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "X-Floor-Status %q", bad)
+	}
+	assert.Error(t, f.configure(ctx, 700, nil))
+}
+
+// TestMain lets the test binary be the floor's process, as startFloor runs
+// the command's own binary: os.Executable is the test binary here.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "-serve-floor" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		if err := run(ctx, os.Args[1:], io.Discard); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestFloorProcess starts the floor as its own process, as measure does,
+// configures it, and stops it with SIGTERM.
+func TestFloorProcess(t *testing.T) {
+	ports, err := freePortList(1)
+	require.NoError(t, err)
+	ctx := context.Background()
+	f, err := startFloor(ctx, ports[0])
+	require.NoError(t, err)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			f.stop()
+		}
+	})
+	require.NoError(t, f.configure(ctx, http.StatusCreated, []byte(`{"agent_id":"a"}`)))
+	res, err := http.Post(f.url+"/v1/agent/", "application/json", strings.NewReader(`{"name":"x"}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, http.StatusCreated, res.StatusCode)
+	assert.Equal(t, `{"agent_id":"a"}`, string(body))
+
+	f.stop()
+	stopped = true
+	assert.True(t, f.cmd.ProcessState.Success(), "SIGTERM ends the floor cleanly: %v", f.cmd.ProcessState)
+}
+
+func TestMedianRoundIsTheMedianRatio(t *testing.T) {
+	row := func(ours, floor float64, prof string) summaryRow {
+		return summaryRow{name: "s", ours: result{rps: ours}, floor: &result{rps: floor}, profile: prof}
+	}
+	got := medianRound([]summaryRow{row(50, 100, "first"), row(90, 100, ""), row(30, 40, "")})
+	assert.InDelta(t, 30, got.ours.rps, 0.001, "ratios 0.5, 0.9 and 0.75: the median is 0.75's round")
+	assert.Equal(t, "first", got.profile, "the profile is the first round's")
+	single := medianRound([]summaryRow{{name: "s", ours: result{rps: 7}}})
+	assert.InDelta(t, 7, single.ours.rps, 0.001)
+}
