@@ -3,6 +3,7 @@ package mock
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -206,10 +207,19 @@ func BenchmarkGetHandler(b *testing.B) {
 	}
 }
 
-// BenchmarkOpenAPILoad: what a cold start spends on our documents.
+// BenchmarkOpenAPILoad: what a cold start spends on our documents (loaded
+// from their JSON copies), and on the same documents given as YAML files.
 func BenchmarkOpenAPILoad(b *testing.B) {
 	for _, name := range []string{"diga", "itellico"} {
 		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := openapi.LoadEmbedded(context.Background(), name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"-yaml", func(b *testing.B) {
 			data, err := openapi.Embedded(name)
 			if err != nil {
 				b.Fatal(err)
@@ -273,6 +283,25 @@ func BenchmarkReset(b *testing.B) {
 		app.Server("diga").ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/_mock/reset", nil))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkOpen: what a cold start does before it serves, on a new database
+// with fsync on, as `agentmock` starts: both documents parsed, the
+// resources derived, the fixtures written.
+func BenchmarkOpen(b *testing.B) {
+	dir := b.TempDir()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		app, err := Open(context.Background(), Options{DB: filepath.Join(dir, fmt.Sprintf("open-%d.db", n))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := app.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

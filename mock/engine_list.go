@@ -75,9 +75,9 @@ type condition struct {
 // or q matches a part of the name. Parameters that name nothing are let be.
 // Nil when nothing filters, so that a total comes from the store's counts.
 func filterOf(req *provider.Request, r *resources.Resource) (func([]byte) bool, error) {
-	members := resources.Members(r.Item)
-	declared := func(m string) bool { return members[m] != nil }
 	q := req.HTTP.URL.Query()
+	var members map[string]*openapi3.Schema // the item's, read once a parameter may filter
+	declared := func(m string) bool { return members[m] != nil }
 	var conds []condition
 	for _, name := range sortedQuery(q) {
 		if slices.Contains(pagination, name) {
@@ -86,6 +86,9 @@ func filterOf(req *provider.Request, r *resources.Resource) (func([]byte) bool, 
 		v := q.Get(name)
 		if v == "" {
 			continue
+		}
+		if members == nil {
+			members = resources.Members(r.Item)
 		}
 		if declared(name) {
 			c := condition{member: name, op: "eq", values: []string{v}}

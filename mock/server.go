@@ -55,6 +55,9 @@ type Config struct {
 	Seed bool
 	// NoControl turns the /_mock/ control API off.
 	NoControl bool
+	// ControlSpec is the control API's document, loaded once for every
+	// server; nil loads the embedded one for this server.
+	ControlSpec *openapi.Spec
 	// JournalSize bounds the request journal; 0 means DefaultJournalSize.
 	JournalSize int
 	// GenerationSeed makes generated example data repeatable; 0: random.
@@ -96,6 +99,13 @@ type Server struct {
 	// requestOptions and responseOptions are openapi3filter's, made once:
 	// it only reads them.
 	requestOptions, responseOptions *openapi3filter.Options
+	// conformed remembers the answers checkResponse found to conform.
+	conformed *conformed
+	// unsecured are copies of the operations whose security requirements
+	// openapi3filter would always find met, with none: the credentials
+	// were checked already, and its check, a fifth of a GET's validation,
+	// reads the body and sorts the schemes' names to find them met.
+	unsecured map[*openapi3.Operation]*openapi3.Operation
 
 	journal *journal
 	faults  *faults
@@ -151,6 +161,8 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 	}
 	s.responseOptions = &openapi3filter.Options{IncludeResponseStatus: cfg.StrictStatus, MultiError: true}
+	s.conformed = newConformed()
+	s.unsecured = unsecured(spec)
 	if cfg.Pages != nil {
 		s.pages = pageOperations(spec)
 	}
@@ -162,13 +174,12 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	if _, isControl := p.(*control); !isControl {
 		s.journal, s.faults = newJournal(cfg.JournalSize), &faults{}
 		if !cfg.NoControl {
-			doc, err := openapi.Embedded("control")
-			if err != nil {
-				return nil, err
-			}
-			cspec, err := openapi.Load(ctx, doc)
-			if err != nil {
-				return nil, fmt.Errorf("mock: control document: %w", err)
+			cspec := cfg.ControlSpec
+			var err error
+			if cspec == nil {
+				if cspec, err = openapi.LoadEmbedded(ctx, "control"); err != nil {
+					return nil, fmt.Errorf("mock: control document: %w", err)
+				}
 			}
 			ccfg := cfg
 			ccfg.Seed, ccfg.StrictStatus = false, true
@@ -340,10 +351,16 @@ func missingBody() *provider.Error {
 // validate checks parameters with openapi3filter and the body with the
 // operation's schema, returning every violation at once.
 func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []agentmock.Violation {
+	rt := route.Route
+	if op := s.unsecured[rt.Operation]; op != nil {
+		copied := *rt
+		copied.Operation = op
+		rt = &copied
+	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: route.PathParams,
-		Route:      route.Route,
+		Route:      rt,
 		Options:    s.requestOptions,
 	}
 	var vs []agentmock.Violation
@@ -380,6 +397,47 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 	return vs
 }
 
+// unsecured finds the operations whose security openapi3filter, with
+// NoopAuthenticationFunc, always finds met: no requirements, or one whose
+// schemes the document all defines. It copies them without requirements.
+func unsecured(spec *openapi.Spec) map[*openapi3.Operation]*openapi3.Operation {
+	var schemes openapi3.SecuritySchemes
+	if spec.Doc.Components != nil {
+		schemes = spec.Doc.Components.SecuritySchemes
+	}
+	met := func(srs openapi3.SecurityRequirements) bool {
+		if len(srs) == 0 {
+			return true
+		}
+		for _, sr := range srs {
+			defined := true
+			for name := range sr {
+				if ref := schemes[name]; ref == nil || ref.Value == nil {
+					defined = false
+				}
+			}
+			if defined {
+				return true
+			}
+		}
+		return false
+	}
+	out := map[*openapi3.Operation]*openapi3.Operation{}
+	for _, info := range spec.Operations() {
+		op := info.Operation
+		srs := spec.Doc.Security
+		if op.Security != nil {
+			srs = *op.Security
+		}
+		if met(srs) {
+			copied := *op
+			copied.Security = &openapi3.SecurityRequirements{}
+			out[op] = &copied
+		}
+	}
+	return out
+}
+
 // write encodes a handler's answer with the operation's response schema and
 // checks it before it leaves.
 func (s *Server) write(c echo.Context, route *openapi.Route, res provider.Response) error {
@@ -411,9 +469,14 @@ func (s *Server) raw(c echo.Context, status int, data []byte) error {
 	return c.Blob(status, echo.MIMEApplicationJSON, data)
 }
 
-// checkResponse validates a response exactly as it will be sent.
+// checkResponse validates a response exactly as it will be sent, unless the
+// same bytes were found to conform before (conformed.go).
 func (s *Server) checkResponse(r *http.Request, route *openapi.Route, status int, data []byte) error {
 	if !s.cfg.ValidateResponses {
+		return nil
+	}
+	k := s.conformed.key(route.Operation, status, data)
+	if s.conformed.has(k) {
 		return nil
 	}
 	header := http.Header{}
@@ -427,7 +490,11 @@ func (s *Server) checkResponse(r *http.Request, route *openapi.Route, status int
 		Options:                s.responseOptions,
 	}
 	input.SetBodyBytes(data)
-	return openapi3filter.ValidateResponse(r.Context(), input)
+	if err := openapi3filter.ValidateResponse(r.Context(), input); err != nil {
+		return err
+	}
+	s.conformed.add(k)
+	return nil
 }
 
 // writeError sends err in the provider's shape. Anything that is not an

@@ -79,8 +79,10 @@ func decode(t *testing.T, s string) map[string]any {
 	return m
 }
 
+// TestEmbeddedDocumentsLoadCleanly is what lets LoadEmbedded skip strict
+// validation at start (TestJSONCopiesLoadAsTheYAML checks the copies too).
 func TestEmbeddedDocumentsLoadCleanly(t *testing.T) {
-	for _, name := range []string{"diga", "itellico"} {
+	for _, name := range []string{"diga", "itellico", "control"} {
 		t.Run(name, func(t *testing.T) {
 			data, err := openapi.Embedded(name)
 			require.NoError(t, err)

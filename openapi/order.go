@@ -10,7 +10,7 @@ import (
 // recordOrder remembers the order in which the document lists each schema's
 // properties. kin-openapi keeps properties in a map, and records no origins
 // at all for JSON input, so the order is read from a yaml.Node tree of the
-// same bytes (JSON is YAML) walked alongside the loaded document.
+// same bytes (see orderTree) walked alongside the loaded document.
 func (s *Spec) recordOrder(root *yaml.Node, doc *openapi3.T) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]

@@ -456,10 +456,44 @@ func copyTree(v any, dropNulls bool) any {
 // sorted.
 func (s *Spec) Encode(sch *openapi3.Schema, v any) ([]byte, error) {
 	var buf bytes.Buffer
+	// Room for the stored documents a page holds as they are, at once:
+	// growing to a 100-agent page copied it a dozen times.
+	buf.Grow(sizeHint(v, 2))
 	if err := s.encode(&buf, sch, v); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// sizeHint guesses the encoded size of v: the stored documents it holds
+// within depth levels, as they are, and a little for everything else.
+func sizeHint(v any, depth int) int {
+	switch x := v.(type) {
+	case json.RawMessage:
+		return len(x)
+	case map[string]any:
+		n := 2
+		for k, e := range x {
+			n += len(k) + 4
+			if depth > 0 {
+				n += sizeHint(e, depth-1)
+			} else {
+				n += 16
+			}
+		}
+		return n
+	case []any:
+		n := 2
+		for _, e := range x {
+			if depth > 0 {
+				n += sizeHint(e, depth-1) + 1
+			} else {
+				n += 16
+			}
+		}
+		return n
+	}
+	return 16
 }
 
 func (s *Spec) encode(buf *bytes.Buffer, sch *openapi3.Schema, v any) error {

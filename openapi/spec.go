@@ -18,8 +18,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"gopkg.in/yaml.v3"
 )
 
 //go:embed diga.yaml itellico.yaml control.yaml
@@ -47,9 +45,13 @@ type Spec struct {
 	// agentmock useless with the very documents users have.
 	Warnings []string
 
-	router routers.Router
+	router *router
 	order  map[uintptr][]string
 	ops    []OperationInfo
+	// members memoizes memberwiseOf: *openapi3.Schema to *memberwise (nil
+	// for a schema that is not). What it holds is derived from the
+	// read-only document, so it changes no answer.
+	members sync.Map
 }
 
 // ErrNoRoute and ErrMethodNotAllowed tell why FindRoute found no operation.
@@ -102,7 +104,12 @@ func validateURI(s string) error {
 
 // Load parses a document (YAML or JSON, OpenAPI 3.0 or 3.1) and compiles its
 // router.
-func Load(ctx context.Context, data []byte) (*Spec, error) {
+func Load(ctx context.Context, data []byte) (*Spec, error) { return load(ctx, data, true) }
+
+// load is Load with strict validation optional: it finds nothing in the
+// embedded documents, as their tests check, and would cost a twentieth of
+// their load at every start.
+func load(ctx context.Context, data []byte, validate bool) (*Spec, error) {
 	registerFormats.Do(func() {
 		// kin-openapi keeps string formats in a process-wide registry and
 		// enforces only the ones registered there.
@@ -126,23 +133,25 @@ func Load(ctx context.Context, data []byte) (*Spec, error) {
 		return nil, errors.New("openapi: the document declares no paths")
 	}
 	s := &Spec{Doc: doc, json: sync.OnceValues(doc.MarshalJSON), order: map[uintptr][]string{}}
-	if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
-		s.Warnings = append(s.Warnings, err.Error())
+	if validate {
+		if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
+			s.Warnings = append(s.Warnings, err.Error())
+		}
 	}
 
 	// Route on paths alone: the document's servers name the vendor's hosts,
 	// and agentmock answers on whatever address it listens on.
 	routed := *doc
 	routed.Servers = openapi3.Servers{{URL: "/"}}
-	if s.router, err = gorillamux.NewRouter(&routed); err != nil {
+	if s.router, err = newRouter(&routed); err != nil {
 		return nil, fmt.Errorf("openapi: build router: %w", err)
 	}
 
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
+	root, err := orderTree(data)
+	if err != nil {
 		return nil, fmt.Errorf("openapi: read property order: %w", err)
 	}
-	s.recordOrder(&root, doc)
+	s.recordOrder(root, doc)
 	for _, path := range doc.Paths.InMatchingOrder() {
 		for method, op := range doc.Paths.Value(path).Operations() {
 			s.ops = append(s.ops, OperationInfo{Key: OperationKey(method, path), Method: method, Path: path, Operation: op})
@@ -167,14 +176,14 @@ type Route struct {
 
 // FindRoute matches a request to an operation.
 func (s *Spec) FindRoute(r *http.Request) (*Route, error) {
-	route, params, err := s.router.FindRoute(r)
+	route, err := s.router.find(r)
 	switch {
 	case errors.Is(err, routers.ErrMethodNotAllowed):
 		return nil, ErrMethodNotAllowed
 	case err != nil:
 		return nil, ErrNoRoute
 	}
-	return &Route{Route: route, PathParams: params, Key: OperationKey(route.Method, route.Path)}, nil
+	return route, nil
 }
 
 var paramPattern = regexp.MustCompile(`\{[^}]*\}`)

@@ -605,6 +605,7 @@ func walk(src source, q Query, tally func(func(Meta) bool) int) (Page, error) {
 	}
 
 	var page Page
+	var docs arena
 	skipped := 0
 	// Without Match, the total is in the counts: the walk ends with the page.
 	tallied := q.Count && q.Match == nil
@@ -642,7 +643,7 @@ walk:
 				break walk
 			}
 		default:
-			page.Records = append(page.Records, Record{ID: string(id), Seq: seq, Meta: meta, Doc: bytes.Clone(doc)})
+			page.Records = append(page.Records, Record{ID: string(id), Seq: seq, Meta: meta, Doc: docs.copy(doc)})
 		}
 	}
 	if tallied {
@@ -652,6 +653,22 @@ walk:
 		slices.Reverse(page.Records)
 	}
 	return page, nil
+}
+
+// arena copies a page's documents out of the transaction into a few large
+// blocks instead of one allocation each: a hundred-agent page was a hundred
+// allocations, and a tenth of the page's cost. A copy is never appended to.
+type arena struct{ block []byte }
+
+const arenaBlock = 64 << 10
+
+func (a *arena) copy(doc []byte) []byte {
+	if cap(a.block)-len(a.block) < len(doc) {
+		a.block = make([]byte, 0, max(arenaBlock, len(doc)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, doc...)
+	return a.block[start:len(a.block):len(a.block)]
 }
 
 // bucketSource walks a tenant bucket's creation-order index.

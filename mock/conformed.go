@@ -1,0 +1,60 @@
+package mock
+
+import (
+	"sync"
+
+	"github.com/agentmock/agentmock/mock/provider"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// conformed remembers answers already found to conform to the document, so
+// that the same bytes sent again for the same operation and status are not
+// validated again: a GET of a record nobody changed, a page nobody changed,
+// the same 422. Validating an answer is a pure function of the operation,
+// the status and the bytes (the server's options are fixed at start), so a
+// remembered answer gets the check's own result. An answer is known by the
+// provider.Fingerprint of its bytes: a collision, which would let a wrong
+// answer through unchecked, is one in 2^128.
+//
+// It holds at most conformedMax answers and forgets all of them when full,
+// which bounds its memory (about 64 bytes an answer) at the cost of
+// validating each answer once more after that.
+type conformed struct {
+	fp   provider.Fingerprinter
+	mu   sync.RWMutex
+	seen map[conformedKey]struct{}
+}
+
+const conformedMax = 1 << 14
+
+type conformedKey struct {
+	op     *openapi3.Operation
+	status int
+	sum    provider.Fingerprint
+}
+
+func newConformed() *conformed {
+	return &conformed{fp: provider.NewFingerprinter(), seen: map[conformedKey]struct{}{}}
+}
+
+func (c *conformed) key(op *openapi3.Operation, status int, data []byte) conformedKey {
+	return conformedKey{op: op, status: status, sum: c.fp.Of(data)}
+}
+
+// has reports whether the answer was found to conform before.
+func (c *conformed) has(k conformedKey) bool {
+	c.mu.RLock()
+	_, ok := c.seen[k]
+	c.mu.RUnlock()
+	return ok
+}
+
+// add remembers an answer found to conform.
+func (c *conformed) add(k conformedKey) {
+	c.mu.Lock()
+	if len(c.seen) >= conformedMax {
+		clear(c.seen)
+	}
+	c.seen[k] = struct{}{}
+	c.mu.Unlock()
+}
