@@ -22,7 +22,7 @@ func LoadEmbedded(ctx context.Context, name string) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, data, false)
+	return load(ctx, data, true)
 }
 
 func embeddedJSON(name string) ([]byte, error) {

@@ -104,12 +104,13 @@ func validateURI(s string) error {
 
 // Load parses a document (YAML or JSON, OpenAPI 3.0 or 3.1) and compiles its
 // router.
-func Load(ctx context.Context, data []byte) (*Spec, error) { return load(ctx, data, true) }
+func Load(ctx context.Context, data []byte) (*Spec, error) { return load(ctx, data, false) }
 
-// load is Load with strict validation optional: it finds nothing in the
-// embedded documents, as their tests check, and would cost a twentieth of
-// their load at every start.
-func load(ctx context.Context, data []byte, validate bool) (*Spec, error) {
+// load is Load, or, for an embedded JSON copy, a faster one: strict
+// validation finds nothing in the embedded documents, as their tests check,
+// and would cost a twentieth of their load at every start, and they are
+// decoded by decodeParallel.
+func load(ctx context.Context, data []byte, embedded bool) (*Spec, error) {
 	registerFormats.Do(func() {
 		// kin-openapi keeps string formats in a process-wide registry and
 		// enforces only the ones registered there.
@@ -122,7 +123,13 @@ func load(ctx context.Context, data []byte, validate bool) (*Spec, error) {
 	})
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
-	doc, err := loader.LoadFromData(data)
+	var doc *openapi3.T
+	var err error
+	if embedded {
+		doc, err = decodeParallel(loader, data)
+	} else {
+		doc, err = loader.LoadFromData(data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("openapi: parse: %w", err)
 	}
@@ -133,7 +140,7 @@ func load(ctx context.Context, data []byte, validate bool) (*Spec, error) {
 		return nil, errors.New("openapi: the document declares no paths")
 	}
 	s := &Spec{Doc: doc, json: sync.OnceValues(doc.MarshalJSON), order: map[uintptr][]string{}}
-	if validate {
+	if !embedded {
 		if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
 			s.Warnings = append(s.Warnings, err.Error())
 		}
