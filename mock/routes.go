@@ -17,7 +17,7 @@ import (
 //
 //	recover  a panic is the provider's 500, logged with its stack
 //	journal  the call, its answer and its violations are recorded
-//	route    the document itself names the operation (kin-openapi's router)
+//	route    the document itself names the operation (openapi's router, compiled from its paths)
 //	faults   a fault rule may delay, break or answer the call instead
 //	gate     list pages wait for one of a few slots
 //	handle   authenticate, scope, validate, serve, write, check
