@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"encoding/json"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -32,12 +33,19 @@ type memberwise struct {
 // it allows must be absent, so a keyword kin-openapi adds later makes the
 // answer nil, not wrong.
 func (s *Spec) memberwiseOf(sch *openapi3.Schema) *memberwise {
-	if v, ok := s.members.Load(sch); ok {
-		return v.(*memberwise)
+	return memoized(&s.members, sch, s.compileMemberwise)
+}
+
+// memoized returns what build makes of sch, building it once per schema
+// and keeping it in m. Two requests may both build it first; they build the
+// same thing.
+func memoized[T any](m *sync.Map, sch *openapi3.Schema, build func(*openapi3.Schema) T) T {
+	if v, ok := m.Load(sch); ok {
+		return v.(T)
 	}
-	m := s.compileMemberwise(sch)
-	s.members.Store(sch, m)
-	return m
+	v := build(sch)
+	m.Store(sch, v)
+	return v
 }
 
 func (s *Spec) compileMemberwise(sch *openapi3.Schema) *memberwise {

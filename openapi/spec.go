@@ -52,6 +52,8 @@ type Spec struct {
 	// for a schema that is not). What it holds is derived from the
 	// read-only document, so it changes no answer.
 	members sync.Map
+	// validators memoizes compiledOf for 3.1 documents, likewise.
+	validators sync.Map
 }
 
 // ErrNoRoute and ErrMethodNotAllowed tell why FindRoute found no operation.

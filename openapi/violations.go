@@ -39,6 +39,9 @@ func (s *Spec) Check(in agentmock.Location, sch *openapi3.Schema, v any, asReque
 			return nil
 		}
 	}
+	if s.Is31() && s.conforms2020(sch, v, asRequest) {
+		return nil
+	}
 	mode := openapi3.VisitAsResponse()
 	if asRequest {
 		mode = openapi3.VisitAsRequest()
