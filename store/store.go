@@ -412,6 +412,33 @@ func (t *Tx) DeleteCollection(coll string) error {
 	return t.tx.DeleteBucket([]byte(coll))
 }
 
+// Find returns the first record, of any tenant of a collection, that match
+// accepts, and its tenant: for what is addressed across tenants, a call by
+// its id, a number by its digits. match gets the record's id and stored
+// bytes, valid only during the call. Tenants are tried in key order and
+// records in id order; ok is false when none matches.
+func (t *Tx) Find(coll string, match func(id string, doc []byte) bool) (tenant string, rec Record, ok bool) {
+	b := t.tx.Bucket([]byte(coll))
+	if b == nil {
+		return "", Record{}, false
+	}
+	c := b.Cursor()
+	for name, v := c.First(); name != nil; name, v = c.Next() {
+		tb := b.Bucket(name)
+		if v != nil || tb == nil || tb.Bucket(docsBucket) == nil {
+			continue // not a tenant's bucket
+		}
+		dc := tb.Bucket(docsBucket).Cursor()
+		for id, value := dc.First(); id != nil; id, value = dc.Next() {
+			seq, meta, doc := decodeValue(value)
+			if match(string(id), doc) {
+				return string(name), Record{ID: string(id), Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, true
+			}
+		}
+	}
+	return "", Record{}, false
+}
+
 // Dump returns every record of a collection, by tenant, in creation order.
 func (t *Tx) Dump(coll string) (map[string][]Record, error) {
 	out := map[string][]Record{}

@@ -277,3 +277,24 @@ func TestDumpLoadKeepsOrderAndMeta(t *testing.T) {
 	assert.Equal(t, []string{want[2]}, ids(p), "a load indexes Meta too")
 	assert.Equal(t, 1, p.Total)
 }
+
+func TestFindLooksAcrossTenants(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	for _, r := range []struct{ tenant, id, doc string }{{"t1", "a", `{"n":"1"}`}, {"t2", "b", `{"n":"2"}`}, {"t2", "c", `{"n":"3"}`}} {
+		_, err := s.Create(ctx, "c", r.tenant, r.id, []byte(r.doc))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.View(ctx, func(tx *store.Tx) error {
+		tenant, rec, ok := tx.Find("c", func(_ string, doc []byte) bool { return string(doc) == `{"n":"3"}` })
+		require.True(t, ok)
+		assert.Equal(t, "t2", tenant)
+		assert.Equal(t, "c", rec.ID)
+		assert.JSONEq(t, `{"n":"3"}`, string(rec.Doc))
+		_, _, ok = tx.Find("c", func(id string, _ []byte) bool { return id == "zz" })
+		assert.False(t, ok, "no record matches")
+		_, _, ok = tx.Find("nope", func(string, []byte) bool { return true })
+		assert.False(t, ok, "no such collection")
+		return nil
+	}))
+}

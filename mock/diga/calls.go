@@ -276,8 +276,8 @@ func derivedID(id string, i int) string {
 
 // Steer moves a call now: to a status, or to its end with an outcome.
 func (d *diga) Steer(tx *store.Tx, e provider.Engine, id, to, outcome string) (string, []provider.Step, bool, error) {
-	tenant, doc, err := d.findCall(tx, id)
-	if err != nil || doc == nil {
+	tenant, doc, ok, err := provider.FindRecord(tx, collDigaCalls, id)
+	if err != nil || !ok {
 		return "", nil, false, err
 	}
 	statuses := callStatuses(e.Spec())
@@ -307,69 +307,40 @@ func (d *diga) Steer(tx *store.Tx, e provider.Engine, id, to, outcome string) (s
 	return tenant, next, true, nil
 }
 
-func (d *diga) findCall(tx *store.Tx, id string) (string, map[string]any, error) {
-	all, err := tx.Dump(collDigaCalls)
-	if err != nil {
-		return "", nil, err
-	}
-	for tenant, recs := range all {
-		for _, r := range recs {
-			if r.ID == id {
-				doc, err := provider.DecodeObject(r.Doc)
-				return tenant, doc, err
-			}
-		}
-	}
-	return "", nil, nil
-}
-
 // Inbound places a caller's call to one of a project's numbers: the call
 // reaches the number's inbound agent version.
 func (d *diga) Inbound(tx *store.Tx, e provider.Engine, to, from, id string) (string, []provider.Step, bool, error) {
-	all, err := tx.Dump(collDigaPhones)
+	tenant, phoneID, phone, ok := provider.FindByMember(tx, collDigaPhones, "number", to)
+	if !ok {
+		return "", nil, false, nil
+	}
+	now := e.Now()
+	doc := map[string]any{"id": id, "status": "dialing", "type": "inbound", "from_number": from, "to_number": to,
+		"phone_register_id": phoneID, "agent_id": phone["inbound_agent_id"], "agent_version_id": phone["inbound_version_id"],
+		"created_date": provider.Timestamp(now), "start_time": nil, "end_time": nil, "duration": nil, "recording_url": nil,
+		"end_reason": nil, "dynamic_variables": map[string]any{}}
+	if sch := d.callSchema(e); sch != nil {
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return "", nil, false, err
+		}
+		if doc, err = e.Project(sch, raw); err != nil {
+			return "", nil, false, err
+		}
+	}
+	// Stored as putCall stores a change, its first.
+	doc[changesMember] = changes(doc) + 1
+	raw, err := json.Marshal(doc)
 	if err != nil {
 		return "", nil, false, err
 	}
-	for tenant, recs := range all {
-		for _, r := range recs {
-			phone, err := provider.DecodeObject(r.Doc)
-			if err != nil {
-				return "", nil, false, err
-			}
-			if phone["number"] != to {
-				continue
-			}
-			now := e.Now()
-			doc := map[string]any{"id": id, "status": "dialing", "type": "inbound", "from_number": from, "to_number": to,
-				"phone_register_id": r.ID, "agent_id": phone["inbound_agent_id"], "agent_version_id": phone["inbound_version_id"],
-				"created_date": provider.Timestamp(now), "start_time": nil, "end_time": nil, "duration": nil, "recording_url": nil,
-				"end_reason": nil, "dynamic_variables": map[string]any{}}
-			if sch := d.callSchema(e); sch != nil {
-				raw, err := json.Marshal(doc)
-				if err != nil {
-					return "", nil, false, err
-				}
-				if doc, err = e.Project(sch, raw); err != nil {
-					return "", nil, false, err
-				}
-			}
-			raw, err := json.Marshal(doc)
-			if err != nil {
-				return "", nil, false, err
-			}
-			if _, err := tx.Create(collDigaCalls, tenant, id, raw); err != nil {
-				return "", nil, false, err
-			}
-			if err := d.putCall(tx, e, tenant, id, doc); err != nil {
-				return "", nil, false, err
-			}
-			if err := d.emit(tx, e, tenant, id, doc); err != nil {
-				return "", nil, false, err
-			}
-			return tenant, d.plan(e, tenant, id, now, magicNumbers[from], "p"), true, nil
-		}
+	if _, err := tx.Create(collDigaCalls, tenant, id, raw); err != nil {
+		return "", nil, false, err
 	}
-	return "", nil, false, nil
+	if err := d.emit(tx, e, tenant, id, doc); err != nil {
+		return "", nil, false, err
+	}
+	return tenant, d.plan(e, tenant, id, now, magicNumbers[from], "p"), true, nil
 }
 
 // changes is how many times a stored call changed.

@@ -83,10 +83,6 @@ func (it *itellico) end(tx *store.Tx, tenant, id string, conv map[string]any, st
 
 // Steer ends a conversation now, or keeps it in progress.
 func (it *itellico) Steer(tx *store.Tx, e provider.Engine, id, to, outcome string) (string, []provider.Step, bool, error) {
-	all, err := tx.Dump(collItlConversations)
-	if err != nil {
-		return "", nil, false, err
-	}
 	if outcome != "" {
 		to = map[string]string{"no_answer": "failed", "busy": "failed"}[outcome]
 		if to == "" {
@@ -96,69 +92,51 @@ func (it *itellico) Steer(tx *store.Tx, e provider.Engine, id, to, outcome strin
 	if !slices.Contains(conversationStatuses, to) {
 		return "", nil, true, &provider.Error{Status: 422, Message: fmt.Sprintf("%q is not a conversation status (in_progress, completed, failed, transferred)", to)}
 	}
-	for tenant, recs := range all {
-		for _, r := range recs {
-			if r.ID != id {
-				continue
-			}
-			conv, err := provider.DecodeObject(r.Doc)
-			if err != nil {
-				return "", nil, true, err
-			}
-			if to == "in_progress" {
-				return tenant, []provider.Step{{ID: id + ".end", Tenant: tenant, Record: id, At: e.Now().Add(e.Calls().Talk), To: "completed"}}, true, nil
-			}
-			return tenant, nil, true, it.end(tx, tenant, id, conv, to, e.Now())
-		}
+	tenant, conv, ok, err := provider.FindRecord(tx, collItlConversations, id)
+	switch {
+	case !ok:
+		return "", nil, false, nil
+	case err != nil:
+		return "", nil, true, err
+	case to == "in_progress":
+		return tenant, []provider.Step{{ID: id + ".end", Tenant: tenant, Record: id, At: e.Now().Add(e.Calls().Talk), To: "completed"}}, true, nil
 	}
-	return "", nil, false, nil
+	return tenant, nil, true, it.end(tx, tenant, id, conv, to, e.Now())
 }
 
 // Inbound makes a conversation for a caller's call to one of an account's
 // numbers, answered by the number's inbound agent.
 func (it *itellico) Inbound(tx *store.Tx, e provider.Engine, to, from, id string) (string, []provider.Step, bool, error) {
-	all, err := tx.Dump(collItlPhoneNumbers)
+	tenant, phoneID, phone, ok := provider.FindByMember(tx, collItlPhoneNumbers, "number", to)
+	if !ok {
+		return "", nil, false, nil
+	}
+	now := e.Now()
+	agent, _ := phone["inbound_agent_id"].(string)
+	var agentName any
+	if agent != "" {
+		if rec, err := tx.Get(collItlAgents, tenant, agent); err == nil {
+			if a, err := provider.DecodeObject(rec.Doc); err == nil {
+				agentName = a["name"]
+			}
+		}
+	}
+	conv := map[string]any{"conversation_id": id, "start_timestamp": provider.Timestamp(now), "status": "in_progress",
+		"type": "phone", "direction": "inbound", "agent_id": nilIfEmpty(agent), "agent_name": agentName,
+		"capture": map[string]any{"recording_url": nil}, "contact_number": from, "duration_seconds": nil,
+		"messages": []any{}, "phone_number": to, "phone_number_id": phoneID}
+	raw, err := json.Marshal(conv)
 	if err != nil {
 		return "", nil, false, err
 	}
-	for tenant, recs := range all {
-		for _, r := range recs {
-			phone, err := provider.DecodeObject(r.Doc)
-			if err != nil {
-				return "", nil, false, err
-			}
-			if phone["number"] != to {
-				continue
-			}
-			now := e.Now()
-			agent, _ := phone["inbound_agent_id"].(string)
-			var agentName any
-			if agent != "" {
-				if rec, err := tx.Get(collItlAgents, tenant, agent); err == nil {
-					if a, err := provider.DecodeObject(rec.Doc); err == nil {
-						agentName = a["name"]
-					}
-				}
-			}
-			conv := map[string]any{"conversation_id": id, "start_timestamp": provider.Timestamp(now), "status": "in_progress",
-				"type": "phone", "direction": "inbound", "agent_id": nilIfEmpty(agent), "agent_name": agentName,
-				"capture": map[string]any{"recording_url": nil}, "contact_number": from, "duration_seconds": nil,
-				"messages": []any{}, "phone_number": to, "phone_number_id": r.ID}
-			raw, err := json.Marshal(conv)
-			if err != nil {
-				return "", nil, false, err
-			}
-			if _, err := tx.Create(collItlConversations, tenant, id, raw); err != nil {
-				return "", nil, false, err
-			}
-			end := "completed"
-			if o := conversationOutcomes[from]; o != "" {
-				end = o
-			}
-			return tenant, []provider.Step{{ID: id + ".end", Tenant: tenant, Record: id, At: now.Add(e.Calls().Talk), To: end}}, true, nil
-		}
+	if _, err := tx.Create(collItlConversations, tenant, id, raw); err != nil {
+		return "", nil, false, err
 	}
-	return "", nil, false, nil
+	end := "completed"
+	if o := conversationOutcomes[from]; o != "" {
+		end = o
+	}
+	return tenant, []provider.Step{{ID: id + ".end", Tenant: tenant, Record: id, At: now.Add(e.Calls().Talk), To: end}}, true, nil
 }
 
 func nilIfEmpty(s string) any {
