@@ -300,6 +300,13 @@ func (t *Tx) Put(coll, tenant, id string, meta Meta, doc []byte) error {
 	return b.Bucket(docsBucket).Put([]byte(id), encodeValue(seq, meta, doc))
 }
 
+// Replace stores doc in place of a document, keeping its Meta and its place
+// in the creation order.
+func (t *Tx) Replace(coll, tenant, id string, doc []byte) error {
+	_, err := t.Update(coll, tenant, id, func([]byte, *Meta) ([]byte, error) { return doc, nil })
+	return err
+}
+
 // reindex keeps the index's copy of a document's flags true to its Meta. It
 // writes only when they change, so that a PATCH touches one bucket.
 func reindex(b *bolt.Bucket, id string, seq uint64, was, meta Meta) error {

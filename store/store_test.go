@@ -298,3 +298,27 @@ func TestFindLooksAcrossTenants(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestReplaceKeepsMetaAndOrder(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		_, err := s.Create(ctx, "c", "t", id, []byte(`{"v":0}`))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.Put("c", "t", "a", store.Meta{Archived: true}, []byte(`{"v":1}`)); err != nil {
+			return err
+		}
+		return tx.Replace("c", "t", "a", []byte(`{"v":2}`))
+	}))
+	got, err := s.Get(ctx, "c", "t", "a")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"v":2}`, string(got.Doc))
+	assert.True(t, got.Archived, "Meta is kept")
+	page, err := s.List(ctx, "c", "t", store.Query{})
+	require.NoError(t, err)
+	require.Len(t, page.Records, 2)
+	assert.Equal(t, "a", page.Records[0].ID, "creation order is kept")
+	assert.ErrorIs(t, s.Write(ctx, func(tx *store.Tx) error { return tx.Replace("c", "t", "zz", nil) }), store.ErrNotFound)
+}

@@ -183,11 +183,7 @@ func (d *diga) putCall(tx *store.Tx, e provider.Engine, tenant, id string, doc m
 	if err != nil {
 		return err
 	}
-	rec, err := tx.Get(collDigaCalls, tenant, id)
-	if err != nil {
-		return err
-	}
-	return tx.Put(collDigaCalls, tenant, id, rec.Meta, raw)
+	return tx.Replace(collDigaCalls, tenant, id, raw)
 }
 
 // emit sends the call as GET /v1/call/{id} answers it, numbered by its

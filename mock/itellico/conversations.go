@@ -74,11 +74,7 @@ func (it *itellico) end(tx *store.Tx, tenant, id string, conv map[string]any, st
 	if err != nil {
 		return err
 	}
-	rec, err := tx.Get(collItlConversations, tenant, id)
-	if err != nil {
-		return err
-	}
-	return tx.Put(collItlConversations, tenant, id, rec.Meta, raw)
+	return tx.Replace(collItlConversations, tenant, id, raw)
 }
 
 // Steer ends a conversation now, or keeps it in progress.
