@@ -153,12 +153,9 @@ func (s *Server) sweep(ctx context.Context) (time.Time, error) {
 			n := min(batch, len(due))
 			err = s.store.Write(ctx, func(tx *store.Tx) error {
 				for _, st := range due[:n] {
-					if _, err := tx.Get(s.timelineCollection(), timelineTenant, st.ID); errors.Is(err, store.ErrNotFound) {
+					if err := tx.Delete(s.timelineCollection(), timelineTenant, st.ID); errors.Is(err, store.ErrNotFound) {
 						continue // applied meanwhile, or dropped by a steer
 					} else if err != nil {
-						return err
-					}
-					if err := tx.Delete(s.timelineCollection(), timelineTenant, st.ID); err != nil {
 						return err
 					}
 					steps, err := tl.Apply(tx, s, st)
@@ -384,29 +381,16 @@ func (s *Server) rotateSecret(ctx context.Context, id string) (string, error) {
 	fresh := secret(s.draw())
 	found := false
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		all, err := tx.Dump(coll)
+		tenant, doc, ok, err := provider.FindRecord(tx, coll, id)
+		if found = ok; !ok || err != nil {
+			return err
+		}
+		doc[w.Secret] = fresh
+		raw, err := json.Marshal(doc)
 		if err != nil {
 			return err
 		}
-		for tenant, recs := range all {
-			for _, r := range recs {
-				if r.ID != id {
-					continue
-				}
-				doc, err := record(r.Doc)
-				if err != nil {
-					return err
-				}
-				doc[w.Secret] = fresh
-				raw, err := json.Marshal(doc)
-				if err != nil {
-					return err
-				}
-				found = true
-				return tx.Put(coll, tenant, id, r.Meta, raw)
-			}
-		}
-		return nil
+		return tx.Replace(coll, tenant, id, raw)
 	})
 	if err == nil && !found {
 		err = &provider.Error{Status: 404, Message: "no webhook " + id}

@@ -446,6 +446,25 @@ func (t *Tx) Find(coll string, match func(id string, doc []byte) bool) (tenant s
 	return "", Record{}, false
 }
 
+// FindID finds a record by its id in any tenant of a collection: one lookup
+// per tenant, where Find reads every record.
+func (t *Tx) FindID(coll, id string) (tenant string, rec Record, ok bool) {
+	b := t.tx.Bucket([]byte(coll))
+	if b == nil {
+		return "", Record{}, false
+	}
+	c := b.Cursor()
+	for name, v := c.First(); name != nil; name, v = c.Next() {
+		if v != nil {
+			continue // not a tenant's bucket
+		}
+		if r, err := t.Get(coll, string(name), id); err == nil {
+			return string(name), r, true
+		}
+	}
+	return "", Record{}, false
+}
+
 // Dump returns every record of a collection, by tenant, in creation order.
 func (t *Tx) Dump(coll string) (map[string][]Record, error) {
 	out := map[string][]Record{}

@@ -293,6 +293,12 @@ func TestFindLooksAcrossTenants(t *testing.T) {
 		assert.JSONEq(t, `{"n":"3"}`, string(rec.Doc))
 		_, _, ok = tx.Find("c", func(id string, _ []byte) bool { return id == "zz" })
 		assert.False(t, ok, "no record matches")
+		tenant, rec, ok = tx.FindID("c", "b")
+		require.True(t, ok)
+		assert.Equal(t, "t2", tenant)
+		assert.JSONEq(t, `{"n":"2"}`, string(rec.Doc))
+		_, _, ok = tx.FindID("c", "zz")
+		assert.False(t, ok)
 		_, _, ok = tx.Find("nope", func(string, []byte) bool { return true })
 		assert.False(t, ok, "no such collection")
 		return nil

@@ -6,7 +6,7 @@ import "github.com/agentmock/agentmock/store"
 // what the control API addresses without a tenant (a call to steer), and
 // decodes it. ok is false when no tenant has it.
 func FindRecord(tx *store.Tx, coll, id string) (tenant string, doc map[string]any, ok bool, err error) {
-	tenant, rec, ok := tx.Find(coll, func(rid string, _ []byte) bool { return rid == id })
+	tenant, rec, ok := tx.FindID(coll, id)
 	if !ok {
 		return "", nil, false, nil
 	}
