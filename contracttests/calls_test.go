@@ -318,3 +318,21 @@ func TestManyCalls(t *testing.T) {
 	assert.Less(t, m.HeapAlloc, uint64(512<<20), "heap after %d calls", n)
 	t.Logf("%d calls: heap %d MB after; %d events waiting at the receiver", n, m.HeapAlloc>>20, s.rcv.Len())
 }
+
+// TestWebhookSecretRotates: the control API gives a webhook a new secret,
+// and what is sent after is signed with it, not the old one.
+func TestWebhookSecretRotates(t *testing.T) {
+	s := newCallSetup(t)
+	c := ctl(t, s.tg.digaURL)
+	r := c.do("POST", "/_mock/webhooks/"+s.webhook+"/rotate", nil).must(t, http.StatusOK)
+	fresh, _ := r.json["secret"].(string)
+	require.NotEmpty(t, fresh, "%s", r.raw)
+	assert.NotEqual(t, s.secret, fresh)
+	assert.Equal(t, s.webhook, r.json["id"])
+	s.rcv.SetSecret(fresh)
+	id := s.call(t, "+34600123456")
+	ev := s.next(t, id, "dialing")
+	require.NoError(t, delivery.Verify(ev.Header.Get(delivery.Header), fresh, ev.Body, time.Time{}, 0))
+	assert.Error(t, delivery.Verify(ev.Header.Get(delivery.Header), s.secret, ev.Body, time.Time{}, 0), "not with the old secret")
+	c.do("POST", "/_mock/webhooks/0f0f0f0f-0000-4000-8000-000000000000/rotate", nil).must(t, http.StatusNotFound)
+}
