@@ -293,9 +293,19 @@ func (d *diga) Steer(tx *store.Tx, e provider.Engine, id, to, outcome string) (s
 	if outcome != "" {
 		return tenant, nil, true, nil
 	}
-	// What follows a steered status: the rest of an answered call.
+	// What follows a steered status: the rest of an answered call, from a
+	// start placed so that the status it was steered to is reached now
+	// (dialing, which is not a step, is the start itself).
+	prefix := "s" + strconv.Itoa(changes(doc)) + "."
+	start := now
+	for _, s := range d.plan(e, tenant, id, now, "", prefix) {
+		if s.To == to {
+			start = now.Add(-s.At.Sub(now))
+			break
+		}
+	}
 	var next []provider.Step
-	for _, s := range d.plan(e, tenant, id, now.Add(-e.Calls().Ring), "", "s"+strconv.Itoa(changes(doc))+".") {
+	for _, s := range d.plan(e, tenant, id, start, "", prefix) {
 		if s.At.After(now) && s.To != to {
 			next = append(next, s)
 		}
