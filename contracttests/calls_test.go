@@ -267,6 +267,16 @@ func TestInboundConversation(t *testing.T) {
 	assert.Len(t, r.path("items.0.messages"), 3)
 	u := c.do("GET", itlMe+"/analytics/usage?start=2026-01-22T00:00:00Z&end=2026-01-23T00:00:00Z", nil).must(t, http.StatusOK)
 	assert.Equal(t, map[string]any{"conversations": 1.0, "seconds": 8.0}, u.path("data.0.values.0"))
+
+	// Steered back in progress, it ends again after another talk.
+	tg.srv.SteerCall(t, agentmocktest.Itellico, id, "in_progress", "")
+	r = c.do("GET", itlMe+"/conversations?conversation_id="+id, nil).must(t, http.StatusOK)
+	assert.Equal(t, "in_progress", r.path("items.0.status"))
+	assert.Nil(t, r.path("items.0.duration_seconds"))
+	tg.srv.Advance(t, agentmocktest.Itellico, mock.DefaultTalk)
+	r = c.do("GET", itlMe+"/conversations?conversation_id="+id, nil).must(t, http.StatusOK)
+	assert.Equal(t, "completed", r.path("items.0.status"))
+	assert.Equal(t, 16.0, r.path("items.0.duration_seconds"), "from its start")
 	assert.Equal(t, 0.0, c.withKey(tg.itlOther).do("GET", itlMe+"/conversations?conversation_id="+id, nil).must(t, http.StatusOK).json["count"])
 
 	req, _ := http.NewRequest("POST", tg.itellicoURL+"/_mock/calls/inbound", strings.NewReader(`{"to_number":"+1000","from_number":"+2"}`))

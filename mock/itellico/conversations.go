@@ -95,6 +95,17 @@ func (it *itellico) Steer(tx *store.Tx, e provider.Engine, id, to, outcome strin
 	case err != nil:
 		return "", nil, true, err
 	case to == "in_progress":
+		// Back in progress, if it had ended, for another whole talk.
+		if conv["status"] != "in_progress" {
+			conv["status"], conv["duration_seconds"] = "in_progress", nil
+			raw, err := json.Marshal(conv)
+			if err != nil {
+				return "", nil, true, err
+			}
+			if err := tx.Replace(collItlConversations, tenant, id, raw); err != nil {
+				return "", nil, true, err
+			}
+		}
 		return tenant, []provider.Step{{ID: id + ".end", Tenant: tenant, Record: id, At: e.Now().Add(e.Calls().Talk), To: "completed"}}, true, nil
 	}
 	return tenant, nil, true, it.end(tx, tenant, id, conv, to, e.Now())
