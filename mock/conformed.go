@@ -11,7 +11,8 @@ import (
 // that the same bytes sent again for the same operation and status are not
 // validated again: a GET of a record nobody changed, a page nobody changed,
 // the same 422. Validating an answer is a pure function of the operation,
-// the status and the bytes (the server's options are fixed at start), so a
+// the status and the bytes (the server's options are fixed at start; a
+// HEAD's answer, which openapi3filter does not check, is never kept), so a
 // remembered answer gets the check's own result. An answer is known by the
 // provider.Fingerprint of its bytes: a collision, which would let a wrong
 // answer through unchecked, is one in 2^128.

@@ -92,13 +92,9 @@ func (rs *Resource) Merge(stored []byte, patch map[string]any, manage Hook) ([]b
 	if before != nil {
 		old = openapi.Clone(before).(map[string]any)
 	} else {
-		v, err := DecodeJSON(stored)
-		if err != nil {
-			return nil, fmt.Errorf("decode stored document: %w", err)
-		}
-		var ok bool
-		if old, ok = v.(map[string]any); !ok {
-			return nil, errors.New("stored document is not an object")
+		var err error
+		if old, err = DecodeObject(stored); err != nil {
+			return nil, err
 		}
 	}
 	patch = rs.replaceSwitchedVariants(old, patch)
@@ -189,10 +185,10 @@ func (rs *Resource) finish(doc, body map[string]any, manage Hook, before map[str
 	if err != nil {
 		return nil, err
 	}
-	// doc is not used after this: merges work on copies of what recent
-	// keeps. It may share values with the request's body (a hook's), which
-	// nothing changes once decoded.
-	rs.recent.put(data, doc)
+	// A copy: doc shares values with the request's body (Build copies its
+	// members, and hooks may too), and a retried write builds from that body
+	// again.
+	rs.recent.put(data, openapi.Clone(doc).(map[string]any))
 	return data, nil
 }
 
