@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -126,4 +127,26 @@ func TestMedianRoundIsTheMedianRatio(t *testing.T) {
 	assert.Equal(t, "first", got.profile, "the profile is the first round's")
 	single := medianRound([]summaryRow{{name: "s", ours: result{rps: 7}}})
 	assert.InDelta(t, 7, single.ours.rps, 0.001)
+}
+
+// TestSummaryGivesRatiosFirst: the table the README takes, with and without
+// a floor and a profile.
+func TestSummaryGivesRatiosFirst(t *testing.T) {
+	var out strings.Builder
+	printSummary(&out, []summaryRow{
+		{name: "diga: GET an agent", ours: result{rps: 14615.4, p99: 16300 * time.Microsecond},
+			floor: &result{rps: 31505, p99: 8200 * time.Microsecond}, profile: "syscalls 33% · other 67%"},
+		{name: "diga: list", ours: result{rps: 950, p99: 45 * time.Millisecond}},
+	}, 64)
+	assert.Equal(t, `
+summary at 64 clients:
+
+| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU profile (% of samples) |
+|---|---|---|---|---|---|---|
+| diga: GET an agent | 46% | 14,615 | 16.3 ms | 31,505 | 8.2 ms | syscalls 33% · other 67% |
+| diga: list | – | 950 | 45.0 ms | – | – | – |
+`, out.String())
+	out.Reset()
+	printSummary(&out, nil, 64)
+	assert.Empty(t, out.String(), "nothing measured, no table")
 }
