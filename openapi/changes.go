@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sync"
 
+	"github.com/agentmock/agentmock"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -95,7 +96,7 @@ func (m *memberwise) conforms(obj, before map[string]any, asRequest bool) bool {
 	}
 	for k, v := range obj {
 		if before != nil {
-			if old, ok := before[k]; ok && SameJSON(old, v) {
+			if old, ok := before[k]; ok && sameJSON(old, v) {
 				continue
 			}
 		}
@@ -117,30 +118,20 @@ func (m *memberwise) conforms(obj, before map[string]any, asRequest bool) bool {
 	return true
 }
 
-// Changes checks an object that changed from one known to conform to a
-// schema, as a response, by looking at its changed members only. The
-// members that did not change conformed before, and still do.
-type Changes struct{ m *memberwise }
-
-// Changes returns sch's change checker, or nil when sch is not memberwise
-// (see memberwiseOf).
-func (s *Spec) Changes(sch *openapi3.Schema) *Changes {
-	if m := s.memberwiseOf(sch); m != nil {
-		return &Changes{m: m}
+// CheckChanged is Check, as a response, for a document made from before,
+// which conformed to sch: where sch is member-wise only the members that
+// are new or differ from before's are visited, as the others conformed
+// before and still do.
+func (s *Spec) CheckChanged(in agentmock.Location, sch *openapi3.Schema, doc, before map[string]any) []agentmock.Violation {
+	if m := s.memberwiseOf(sch); m != nil && before != nil && m.conforms(doc, before, false) {
+		return nil
 	}
-	return nil
+	return s.Check(in, sch, doc, false)
 }
 
-// Conform reports whether doc conforms to the schema, as a response, given
-// that before, from which it was made, did. False means it could not show
-// it: the full check (Spec.Check) decides, and tells why.
-func (c *Changes) Conform(doc, before map[string]any) bool {
-	return c.m.conforms(doc, before, false)
-}
-
-// SameJSON reports whether two decoded JSON values (as DecodeJSON gives
+// sameJSON reports whether two decoded JSON values (as DecodeJSON gives
 // them, numbers as json.Number) are the same value written the same way.
-func SameJSON(a, b any) bool {
+func sameJSON(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any:
 		y, ok := b.(map[string]any)
@@ -149,7 +140,7 @@ func SameJSON(a, b any) bool {
 		}
 		for k, v := range x {
 			w, ok := y[k]
-			if !ok || !SameJSON(v, w) {
+			if !ok || !sameJSON(v, w) {
 				return false
 			}
 		}
@@ -160,7 +151,7 @@ func SameJSON(a, b any) bool {
 			return false
 		}
 		for i := range x {
-			if !SameJSON(x[i], y[i]) {
+			if !sameJSON(x[i], y[i]) {
 				return false
 			}
 		}

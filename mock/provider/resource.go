@@ -27,10 +27,7 @@ type Resource struct {
 	// (itellico's model, transcriber and voice: "provider").
 	Unions map[string]string
 
-	// changes checks a merged document by its changed members, where the
-	// response schema allows (openapi.Changes); nil where it does not.
-	changes *openapi.Changes
-	recent  *recent
+	recent *recent
 }
 
 func NewResource(spec *openapi.Spec, createKey, responseKey string, responseStatus int) (*Resource, error) {
@@ -48,7 +45,6 @@ func NewResource(spec *openapi.Spec, createKey, responseKey string, responseStat
 	if res.Response == nil {
 		return nil, fmt.Errorf("%s declares no JSON response for %d", responseKey, responseStatus)
 	}
-	res.changes = spec.Changes(res.Response)
 	res.Unions = map[string]string{}
 	if cv := openapi.View(res.Create); cv != nil {
 		for name, p := range cv.Properties {
@@ -176,10 +172,8 @@ func (rs *Resource) finish(doc, body map[string]any, manage Hook, before map[str
 		}
 	}
 	rs.spec.Complete(rs.Response, rs.Create, doc)
-	if before == nil || rs.changes == nil || !rs.changes.Conform(doc, before) {
-		if vs := rs.spec.Check(agentmock.InBody, rs.Response, doc, false); len(vs) > 0 {
-			return nil, Invalid(vs...)
-		}
+	if vs := rs.spec.CheckChanged(agentmock.InBody, rs.Response, doc, before); len(vs) > 0 {
+		return nil, Invalid(vs...)
 	}
 	data, err := rs.spec.Encode(rs.Response, doc)
 	if err != nil {
