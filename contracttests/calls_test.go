@@ -268,6 +268,9 @@ func TestInboundConversation(t *testing.T) {
 	u := c.do("GET", itlMe+"/analytics/usage?start=2026-01-22T00:00:00Z&end=2026-01-23T00:00:00Z", nil).must(t, http.StatusOK)
 	assert.Equal(t, map[string]any{"conversations": 1.0, "seconds": 8.0}, u.path("data.0.values.0"))
 
+	r = ctl(t, tg.itellicoURL).do("POST", "/_mock/calls/"+id, `{"status":"ringing"}`).must(t, http.StatusUnprocessableEntity)
+	assert.Contains(t, string(r.raw), "in_progress, completed, failed, transferred", "the statuses of the document served")
+
 	// Steered back in progress, it ends again after another talk.
 	tg.srv.SteerCall(t, agentmocktest.Itellico, id, "in_progress", "")
 	r = c.do("GET", itlMe+"/conversations?conversation_id="+id, nil).must(t, http.StatusOK)

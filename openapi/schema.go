@@ -38,6 +38,17 @@ func View(sch *openapi3.Schema) *openapi3.Schema {
 	return sch
 }
 
+// MemberValues lists what a member of an object schema may be, by its enum
+// (or const), as text; nil where the document names no values. A status
+// machine reads its statuses from it rather than from a list in code.
+func MemberValues(sch *openapi3.Schema, member string) []string {
+	v := View(sch)
+	if v == nil || v.Properties[member] == nil {
+		return nil
+	}
+	return enumValues(View(v.Properties[member].Value))
+}
+
 func soleNonNull(refs openapi3.SchemaRefs) *openapi3.Schema {
 	var found *openapi3.Schema
 	for _, r := range refs {

@@ -58,17 +58,7 @@ func callStatuses(spec *openapi.Spec) []string {
 	if op == nil {
 		return nil
 	}
-	sch := openapi.View(openapi.ResponseSchema(op.Operation, 200))
-	if sch == nil || sch.Properties["status"] == nil {
-		return nil
-	}
-	var out []string
-	for _, v := range openapi.View(sch.Properties["status"].Value).Enum {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
+	return openapi.MemberValues(openapi.ResponseSchema(op.Operation, 200), "status")
 }
 
 // Started makes a new call dial, and schedules what follows.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/agentmock/agentmock/mock/provider"
+	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -23,8 +25,6 @@ var conversationOutcomes = map[string]string{
 	"+34600000003": "failed",
 	"+34600000004": "transferred",
 }
-
-var conversationStatuses = []string{"in_progress", "completed", "failed", "transferred"}
 
 // Started: nothing itellico's API creates moves on the clock.
 func (it *itellico) Started(*store.Tx, provider.Engine, string, string, map[string]any, map[string]any) ([]provider.Step, error) {
@@ -85,8 +85,9 @@ func (it *itellico) Steer(tx *store.Tx, e provider.Engine, id, to, outcome strin
 			to = outcome
 		}
 	}
-	if !slices.Contains(conversationStatuses, to) {
-		return "", nil, true, &provider.Error{Status: 422, Message: fmt.Sprintf("%q is not a conversation status (in_progress, completed, failed, transferred)", to)}
+	statuses := openapi.MemberValues(e.Spec().Schema("Conversation"), "status")
+	if !slices.Contains(statuses, to) {
+		return "", nil, true, &provider.Error{Status: 422, Message: fmt.Sprintf("%q is not a conversation status of the document served (%s)", to, strings.Join(statuses, ", "))}
 	}
 	tenant, conv, ok, err := provider.FindRecord(tx, collItlConversations, id)
 	switch {
