@@ -104,10 +104,15 @@ func (f *fixture) stop() {
 
 func (f *fixture) enqueue(t *testing.T, id, url string) {
 	t.Helper()
+	f.enqueueTo(t, id, "wh1", url)
+}
+
+func (f *fixture) enqueueTo(t *testing.T, id, webhook, url string) {
+	t.Helper()
 	body, err := json.Marshal(delivery.Event{ID: id, Type: "status_changed", CreatedAt: f.clock.Now().Format(time.RFC3339), Data: json.RawMessage(`{"id":"call1","status":"completed"}`)})
 	require.NoError(t, err)
 	require.NoError(t, f.st.Write(context.Background(), func(tx *store.Tx) error {
-		return f.d.Enqueue(tx, delivery.Delivery{ID: id, Tenant: "p1", Webhook: "wh1", URL: url, Event: "status_changed", Subject: "call-" + id,
+		return f.d.Enqueue(tx, delivery.Delivery{ID: id, Tenant: "p1", Webhook: webhook, URL: url, Event: "status_changed", Subject: "call-" + id,
 			Body: body, NextAt: f.clock.Now(), CreatedAt: f.clock.Now()})
 	}))
 	f.d.Wake()
@@ -244,6 +249,46 @@ func TestRefusedAndSlowReceivers(t *testing.T) {
 		assert.Equal(t, 0, del.Attempts[0].Status, id)
 		assert.NotEmpty(t, del.Attempts[0].Error, id)
 	}
+}
+
+// TestHungReceiverHoldsOnlyItsOwn: a receiver that never answers takes at
+// most its webhook's bound of attempts, and another webhook's delivery goes
+// out at once beside them.
+func TestHungReceiverHoldsOnlyItsOwn(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	open, most := 0, 0
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		mu.Lock()
+		open++
+		most = max(most, open)
+		mu.Unlock()
+		defer func() { mu.Lock(); open--; mu.Unlock() }()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hung.Close)
+	fast, got := receiver(t, 200)
+
+	// Attempts time out long after next gives up: the fast delivery can
+	// arrive in time only if the hung ones leave it a slot.
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"), delivery.Config{Timeout: time.Minute, Parallel: 2})
+	f.secrets["hung"] = "s3cret"
+	for i := range 12 {
+		f.enqueueTo(t, "h"+strconv.Itoa(i), "hung", hung.URL)
+	}
+	f.run(t)
+	t.Cleanup(func() { close(release) }) // before the dispatcher's stop waits for its attempts
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return open == 2 }, 10*time.Second, 10*time.Millisecond)
+	f.enqueue(t, "fast", fast.URL)
+	next(t, got)
+	settled(t, f, "fast", delivery.Delivered, 1)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 2, most, "the hung webhook's attempts in flight")
 }
 
 func TestRotatedSecretAndDeletedWebhook(t *testing.T) {

@@ -33,7 +33,9 @@ type Config struct {
 	// Backoff is the wait after each failed attempt: len(Backoff)+1
 	// attempts in all. Default 1 s, 2 s, 4 s, 8 s, 16 s.
 	Backoff []time.Duration
-	// Parallel bounds the attempts in flight; default 8.
+	// Parallel bounds the attempts in flight to one webhook; default 4.
+	// The bound is per webhook so that a receiver that hangs holds only
+	// its own deliveries back, never another webhook's.
 	Parallel int
 	// Keep bounds the finished deliveries kept for GET /_mock/deliveries;
 	// default 1000.
@@ -48,14 +50,17 @@ type Dispatcher struct {
 	cfg    Config
 	client *http.Client
 	wake   chan struct{}
-	slots  chan struct{}
 
 	mu sync.Mutex
 	// inFlight holds the deliveries being attempted, by id, with their
-	// webhook and subject: a sweep skips them without reading them.
-	inFlight map[string]string
+	// webhook and subject: a sweep skips them without reading them, and
+	// counts them against their webhook's bound.
+	inFlight map[string]flight
 	idle     *sync.Cond // signalled when inFlight empties
 }
+
+// A flight is a delivery being attempted.
+type flight struct{ webhook, subject string }
 
 // New returns a dispatcher; Run starts it.
 func New(cfg Config) *Dispatcher {
@@ -66,7 +71,7 @@ func New(cfg Config) *Dispatcher {
 		cfg.Backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
 	}
 	if cfg.Parallel <= 0 {
-		cfg.Parallel = 8
+		cfg.Parallel = 4
 	}
 	if cfg.Keep <= 0 {
 		cfg.Keep = 1000
@@ -78,7 +83,7 @@ func New(cfg Config) *Dispatcher {
 	if transport == nil {
 		transport = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.Parallel, ResponseHeaderTimeout: cfg.Timeout}
 	}
-	d := &Dispatcher{cfg: cfg, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.Parallel), inFlight: map[string]string{}}
+	d := &Dispatcher{cfg: cfg, wake: make(chan struct{}, 1), inFlight: map[string]flight{}}
 	d.idle = sync.NewCond(&d.mu)
 	d.client = &http.Client{Timeout: cfg.Timeout, Transport: transport,
 		// A receiver's redirect is its answer, not somewhere to follow.
@@ -117,15 +122,19 @@ func (d *Dispatcher) drain() {
 	}
 }
 
-// sweep starts an attempt for due deliveries not in flight, a few times
-// the parallel bound at most, and returns when the next pending one is due
-// (zero: none; now: more are due than it started).
+// sweep starts an attempt for due deliveries not in flight, up to each
+// webhook's parallel bound, and returns when the next pending one is due
+// (zero: none). A due delivery held back by its webhook's bound is taken
+// by the sweep that an attempt's end wakes.
 func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 	now := d.cfg.Now()
-	limit := 4 * cap(d.slots)
 	d.mu.Lock()
 	flying := maps.Clone(d.inFlight)
 	d.mu.Unlock()
+	perHook := map[string]int{} // attempts in flight or started, by webhook
+	for _, f := range flying {
+		perHook[f.webhook]++
+	}
 	var due []Delivery
 	var next time.Time
 	err := d.cfg.Store.View(ctx, func(tx *store.Tx) error {
@@ -138,8 +147,8 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 		// holds back what follows it.
 		first := map[string]bool{}
 		for _, r := range page.Records {
-			if key, ok := flying[r.ID]; ok {
-				first[key] = true
+			if f, ok := flying[r.ID]; ok {
+				first[f.webhook+"\x00"+f.subject] = true
 				continue
 			}
 			var head struct {
@@ -161,14 +170,14 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 				}
 				continue
 			}
-			if len(due) == limit {
-				next = now // more are due: the next sweep takes them
+			if perHook[head.Webhook] >= d.cfg.Parallel {
 				continue
 			}
 			del, err := decode(r.Doc)
 			if err != nil {
 				return err
 			}
+			perHook[head.Webhook]++
 			due = append(due, del)
 		}
 		return nil
@@ -180,7 +189,7 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 		d.mu.Lock()
 		_, busy := d.inFlight[del.ID]
 		if !busy {
-			d.inFlight[del.ID] = del.Webhook + "\x00" + del.Subject
+			d.inFlight[del.ID] = flight{del.Webhook, del.Subject}
 		}
 		d.mu.Unlock()
 		if busy {
@@ -188,12 +197,6 @@ func (d *Dispatcher) sweep(ctx context.Context) (time.Time, error) {
 		}
 		go func() {
 			defer d.done(del.ID)
-			select {
-			case d.slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-d.slots }()
 			// The attempt outlives a shutdown's cancel only as long as its
 			// own timeout: what it learns is still recorded.
 			d.attempt(context.WithoutCancel(ctx), del)
