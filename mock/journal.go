@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/agentmock/agentmock"
 	"github.com/agentmock/agentmock/openapi"
@@ -52,6 +53,13 @@ type entry struct {
 	// (ProbeHeader), which invalid=true leaves out unless asked.
 	Probe   bool     `json:"probe,omitempty"`
 	Nearest []string `json:"nearest_operations,omitempty"`
+
+	// at and header are Time and RequestHeaders as recorded; query renders
+	// them, so that a request pays for neither a time format nor a masked
+	// copy of its headers. header is the request's own map: net/http makes
+	// one per request, and nothing writes it after the handler returns.
+	at     time.Time
+	header http.Header
 }
 
 type violationOut struct {
@@ -172,6 +180,7 @@ func (j *journal) query(f filter, limit int) (int, []entry) {
 			// Masked when read, not when recorded: the regexp would
 			// otherwise cost every request a few per cent.
 			c.RequestBody = maskBody(c.RequestBody)
+			c.Time, c.RequestHeaders = journalTime(c.at), maskHeaders(c.header)
 			out = append(out, c)
 		}
 	}
@@ -227,6 +236,11 @@ func (w *recorder) Write(p []byte) (int, error) {
 	w.body = append(w.body, p[:max(0, min(room, len(p)))]...)
 	return w.ResponseWriter.Write(p)
 }
+
+// text is the body kept so far, as a string that shares its bytes: the
+// recorder is done with once the entry is made, so nothing writes them
+// again, and the body is copied once instead of twice.
+func (w *recorder) text() string { return unsafe.String(unsafe.SliceData(w.body), len(w.body)) }
 
 func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h, ok := w.ResponseWriter.(http.Hijacker)

@@ -25,12 +25,15 @@ type preference struct {
 func preferOf(r *http.Request) (preference, bool) {
 	var p preference
 	set := false
-	for _, part := range strings.Split(r.Header.Get("Prefer"), ",") {
+	for part := range strings.SplitSeq(r.Header.Get("Prefer"), ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
 		}
 		set = p.apply(strings.ToLower(strings.TrimSpace(k)), strings.Trim(strings.TrimSpace(v), `"`)) || set
+	}
+	if !strings.Contains(r.URL.RawQuery, "__") {
+		return p, set // no preference in the query: spare parsing it
 	}
 	q := r.URL.Query()
 	for _, k := range []string{"code", "example", "dynamic"} {

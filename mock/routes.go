@@ -73,21 +73,21 @@ func (s *Server) journaled(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		e := entry{
-			Time:           journalTime(start),
-			Method:         r.Method,
-			Path:           r.URL.Path,
-			Query:          r.URL.RawQuery,
-			Status:         rec.status,
-			LatencyMS:      float64(time.Since(start).Microseconds()) / 1000,
-			Valid:          len(tr.violations) == 0,
-			Violations:     []violationOut{},
-			RequestHeaders: maskHeaders(r.Header),
-			RequestBody:    string(body.kept),
-			ResponseBody:   string(rec.body),
-			Truncated:      body.more || rec.truncated,
-			Fault:          tr.fault,
-			Nearest:        tr.nearest,
-			Probe:          r.Header.Get(ProbeHeader) != "",
+			at:           start,
+			Method:       r.Method,
+			Path:         r.URL.Path,
+			Query:        r.URL.RawQuery,
+			Status:       rec.status,
+			LatencyMS:    float64(time.Since(start).Microseconds()) / 1000,
+			Valid:        len(tr.violations) == 0,
+			Violations:   []violationOut{},
+			header:       r.Header,
+			RequestBody:  string(body.kept),
+			ResponseBody: rec.text(),
+			Truncated:    body.more || rec.truncated,
+			Fault:        tr.fault,
+			Nearest:      tr.nearest,
+			Probe:        r.Header.Get(ProbeHeader) != "",
 		}
 		if tr.route != nil {
 			e.OperationID, e.PathTemplate = tr.route.Operation.OperationID, tr.route.Path

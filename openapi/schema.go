@@ -466,6 +466,11 @@ func copyTree(v any, dropNulls bool) any {
 // declares them, as the vendors' own responses do. Undeclared members follow,
 // sorted.
 func (s *Spec) Encode(sch *openapi3.Schema, v any) ([]byte, error) {
+	if raw, ok := v.(json.RawMessage); ok && len(raw) > 0 {
+		// A stored document alone is sent as it is (see scalar), and the
+		// caller's copy will do: copying it again would be the only work.
+		return raw, nil
+	}
 	var buf bytes.Buffer
 	// Room for the stored documents a page holds as they are, at once:
 	// growing to a 100-agent page copied it a dozen times.

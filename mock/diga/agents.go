@@ -155,15 +155,21 @@ func (d *diga) patchAgent(e provider.Engine) provider.Handler {
 // versions reads an agent's draft and its launched versions (in launch
 // order) in one transaction.
 func versions(tx *store.Tx, project, agent string) (store.Record, []store.Record, error) {
-	draft, err := tx.Get(collDigaAgents, project, agent)
-	if errors.Is(err, store.ErrNotFound) {
-		return draft, nil, agentNotFound(agent)
-	}
+	draft, err := draftOf(tx, project, agent)
 	if err != nil {
 		return draft, nil, err
 	}
 	page, err := tx.List(collDigaVersions, versionsOf(project, agent), store.Query{})
 	return draft, page.Records, err
+}
+
+// draftOf reads an agent's draft, the agent itself.
+func draftOf(tx *store.Tx, project, agent string) (store.Record, error) {
+	draft, err := tx.Get(collDigaAgents, project, agent)
+	if errors.Is(err, store.ErrNotFound) {
+		return draft, agentNotFound(agent)
+	}
+	return draft, err
 }
 
 func published(vs []store.Record) (store.Record, bool) {
@@ -186,6 +192,12 @@ func (d *diga) getAgent(e provider.Engine) provider.Handler {
 		}
 		var doc []byte
 		err := e.Store().View(req.Ctx, func(tx *store.Tx) error {
+			if versionID == "" && !wantPublished {
+				// The draft alone: its versions are not read.
+				draft, err := draftOf(tx, req.Tenant, id)
+				doc = draft.Doc
+				return err
+			}
 			draft, vs, err := versions(tx, req.Tenant, id)
 			if err != nil {
 				return err
