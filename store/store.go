@@ -742,10 +742,26 @@ type bucketSource struct {
 	docs *bolt.Bucket
 	c    *bolt.Cursor
 	k, v []byte
+	// dc reads the documents the index names. One cursor serves a whole
+	// page: bbolt's Get makes a cursor per call, whose stack grows anew
+	// each time (a tenth of a page of 100).
+	dc *bolt.Cursor
+}
+
+// doc returns the stored value under id, as docs.Get does.
+func (b *bucketSource) doc(id []byte) []byte {
+	if b.dc == nil {
+		b.dc = b.docs.Cursor()
+	}
+	k, v := b.dc.Seek(id)
+	if !bytes.Equal(k, id) {
+		return nil // v is nil too for a nested bucket, which Get also hides
+	}
+	return v
 }
 
 func (b *bucketSource) seek(id string, forward bool) bool {
-	at := b.docs.Get([]byte(id))
+	at := b.doc([]byte(id))
 	if at == nil {
 		return false
 	}
@@ -769,7 +785,7 @@ func (b *bucketSource) next(forward bool) ([]byte, Meta, func() (uint64, []byte,
 	}
 	meta, id := decodeIndex(b.v)
 	read := func() (uint64, []byte, bool) {
-		stored := b.docs.Get(id)
+		stored := b.doc(id)
 		if stored == nil {
 			return 0, nil, false
 		}
