@@ -518,24 +518,13 @@ func (s *Spec) encode(buf *bytes.Buffer, sch *openapi3.Schema, v any) error {
 		view := objectView(sch, x)
 		buf.WriteByte('{')
 		n := 0
-		member := func(k string, ms *openapi3.Schema) error {
-			if n > 0 {
-				buf.WriteByte(',')
-			}
-			n++
-			if err := scalar(buf, k); err != nil {
-				return err
-			}
-			buf.WriteByte(':')
-			return s.encode(buf, ms, x[k])
-		}
 		var declared []string
 		if view != nil {
 			declared = s.Properties(view)
 		}
 		for _, k := range declared {
-			if _, ok := x[k]; ok {
-				if err := member(k, view.Properties[k].Value); err != nil {
+			if e, ok := x[k]; ok {
+				if err := s.member(buf, &n, k, view.Properties[k].Value, e); err != nil {
 					return err
 				}
 			}
@@ -554,7 +543,7 @@ func (s *Spec) encode(buf *bytes.Buffer, sch *openapi3.Schema, v any) error {
 			if view != nil && view.AdditionalProperties.Schema != nil {
 				ms = view.AdditionalProperties.Schema.Value
 			}
-			if err := member(k, ms); err != nil {
+			if err := s.member(buf, &n, k, ms, x[k]); err != nil {
 				return err
 			}
 		}
@@ -578,6 +567,25 @@ func (s *Spec) encode(buf *bytes.Buffer, sch *openapi3.Schema, v any) error {
 		return nil
 	}
 	return scalar(buf, v)
+}
+
+// member writes an object's member, after a comma unless it is the first:
+// a method, not a closure, since a closure per object was a tenth of a
+// PATCH's allocations.
+func (s *Spec) member(buf *bytes.Buffer, n *int, k string, sch *openapi3.Schema, v any) error {
+	if *n > 0 {
+		buf.WriteByte(',')
+	}
+	*n++
+	// A key is written as a string, not through scalar's any: converting
+	// each key to an interface allocated it anew.
+	if !plainString(buf, k) {
+		if err := scalar(buf, k); err != nil {
+			return err
+		}
+	}
+	buf.WriteByte(':')
+	return s.encode(buf, sch, v)
 }
 
 // scalar writes one JSON value without HTML escaping: the vendors send "<"
@@ -607,10 +615,7 @@ func scalar(buf *bytes.Buffer, v any) error {
 		}
 		return nil
 	case string:
-		if plain(x) {
-			buf.WriteByte('"')
-			buf.WriteString(x)
-			buf.WriteByte('"')
+		if plainString(buf, x) {
 			return nil
 		}
 	}
@@ -621,6 +626,18 @@ func scalar(buf *bytes.Buffer, v any) error {
 	}
 	buf.Truncate(buf.Len() - 1) // Encode's newline
 	return nil
+}
+
+// plainString writes s quoted if it needs no escaping, and reports whether
+// it did.
+func plainString(buf *bytes.Buffer, s string) bool {
+	if !plain(s) {
+		return false
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
+	return true
 }
 
 // plain reports whether s needs no escaping in JSON: printable ASCII
