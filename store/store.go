@@ -612,8 +612,13 @@ type source interface {
 	// end positions on the first record (forward) or the last.
 	end(forward bool)
 	// next returns the record at the position and moves on: its id and
-	// Meta, and a read of its sequence and document.
-	next(forward bool) (id []byte, meta Meta, read func() (uint64, []byte, bool), ok bool)
+	// Meta.
+	next(forward bool) (id []byte, meta Meta, ok bool)
+	// read returns the sequence and document of the record next returned
+	// last; found is false when the index names a record no longer there.
+	// It is a method, not a closure next returns, which cost a page an
+	// allocation per record.
+	read() (seq uint64, doc []byte, found bool)
 }
 
 func list(t *bolt.Bucket, q Query) (Page, error) {
@@ -664,7 +669,7 @@ func walk(src source, q Query, tally func(func(Meta) bool) int) (Page, error) {
 	tallied := q.Count && q.Match == nil
 walk:
 	for {
-		id, meta, read, ok := src.next(forward)
+		id, meta, ok := src.next(forward)
 		if !ok {
 			break
 		}
@@ -679,7 +684,7 @@ walk:
 		// must judge it.
 		if onPage || q.Match != nil {
 			var found bool
-			if seq, doc, found = read(); !found {
+			if seq, doc, found = src.read(); !found {
 				continue
 			}
 			if q.Match != nil && !q.Match(doc) {
@@ -742,6 +747,7 @@ type bucketSource struct {
 	docs *bolt.Bucket
 	c    *bolt.Cursor
 	k, v []byte
+	cur  []byte // the id next returned last
 	// dc reads the documents the index names. One cursor serves a whole
 	// page: bbolt's Get makes a cursor per call, whose stack grows anew
 	// each time (a tenth of a page of 100).
@@ -779,27 +785,30 @@ func (b *bucketSource) end(forward bool) {
 	}
 }
 
-func (b *bucketSource) next(forward bool) ([]byte, Meta, func() (uint64, []byte, bool), bool) {
+func (b *bucketSource) next(forward bool) ([]byte, Meta, bool) {
 	if b.k == nil {
-		return nil, Meta{}, nil, false
+		return nil, Meta{}, false
 	}
 	meta, id := decodeIndex(b.v)
-	read := func() (uint64, []byte, bool) {
-		stored := b.doc(id)
-		if stored == nil {
-			return 0, nil, false
-		}
-		seq, _, doc := decodeValue(stored)
-		return seq, doc, true
-	}
+	b.cur = id
 	b.k, b.v = step(b.c, forward)
-	return id, meta, read, true
+	return id, meta, true
+}
+
+func (b *bucketSource) read() (uint64, []byte, bool) {
+	stored := b.doc(b.cur)
+	if stored == nil {
+		return 0, nil, false
+	}
+	seq, _, doc := decodeValue(stored)
+	return seq, doc, true
 }
 
 // sliceSource walks records held in memory, in creation order.
 type sliceSource struct {
 	records []Record
 	at      int
+	cur     Record // the record next returned last
 }
 
 func (s *sliceSource) seek(id string, forward bool) bool {
@@ -821,18 +830,20 @@ func (s *sliceSource) end(forward bool) {
 	}
 }
 
-func (s *sliceSource) next(forward bool) ([]byte, Meta, func() (uint64, []byte, bool), bool) {
+func (s *sliceSource) next(forward bool) ([]byte, Meta, bool) {
 	if s.at < 0 || s.at >= len(s.records) {
-		return nil, Meta{}, nil, false
+		return nil, Meta{}, false
 	}
-	r := s.records[s.at]
+	s.cur = s.records[s.at]
 	if forward {
 		s.at++
 	} else {
 		s.at--
 	}
-	return []byte(r.ID), r.Meta, func() (uint64, []byte, bool) { return r.Seq, r.Doc, true }, true
+	return []byte(s.cur.ID), s.cur.Meta, true
 }
+
+func (s *sliceSource) read() (uint64, []byte, bool) { return s.cur.Seq, s.cur.Doc, true }
 
 func step(c *bolt.Cursor, forward bool) ([]byte, []byte) {
 	if forward {
