@@ -25,9 +25,14 @@ import (
 //
 // A document whose templates fall outside these (two parameters in one
 // segment, gorilla's own {name:pattern}) is routed by gorillamux itself.
+//
+// Templates are kept by their number of segments, each list in matching
+// order: a template matches only a path of as many segments, so a request
+// tries only those, and the first of them to match is still the first of
+// all.
 type router struct {
-	paths    []*template
-	fallback routers.Router
+	bySegments map[int][]*template
+	fallback   routers.Router
 }
 
 // template is one path of the document, compiled.
@@ -47,7 +52,7 @@ type segment struct {
 }
 
 func newRouter(doc *openapi3.T) (*router, error) {
-	r := &router{}
+	r := &router{bySegments: map[int][]*template{}}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		t, ok := compileTemplate(path)
 		if !ok {
@@ -65,7 +70,8 @@ func newRouter(doc *openapi3.T) (*router, error) {
 				Key:   OperationKey(method, path),
 			}
 		}
-		r.paths = append(r.paths, t)
+		n := len(t.segments)
+		r.bySegments[n] = append(r.bySegments[n], t)
 	}
 	return r, nil
 }
@@ -114,7 +120,7 @@ func (r *router) find(req *http.Request) (*Route, error) {
 		return nil, routers.ErrPathNotFound
 	}
 	path = path[1:]
-	for _, t := range r.paths {
+	for _, t := range r.bySegments[strings.Count(path, "/")+1] {
 		if !t.match(path, nil) {
 			continue
 		}
