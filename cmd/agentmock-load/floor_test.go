@@ -134,17 +134,17 @@ func TestMedianRoundIsTheMedianRatio(t *testing.T) {
 func TestSummaryGivesRatiosFirst(t *testing.T) {
 	var out strings.Builder
 	printSummary(&out, []summaryRow{
-		{name: "diga: GET an agent", ours: result{rps: 14615.4, p99: 16300 * time.Microsecond},
-			floor: &result{rps: 31505, p99: 8200 * time.Microsecond}, profile: "syscalls 33% · other 67%"},
+		{name: "diga: GET an agent", ours: result{rps: 14615.4, p99: 16300 * time.Microsecond, cpu: 69 * time.Microsecond},
+			floor: &result{rps: 31505, p99: 8200 * time.Microsecond, cpu: 35400 * time.Nanosecond}, profile: "syscalls 33% · other 67%"},
 		{name: "diga: list", ours: result{rps: 950, p99: 45 * time.Millisecond}},
 	}, 64)
 	assert.Equal(t, `
 summary at 64 clients:
 
-| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU profile (% of samples) |
-|---|---|---|---|---|---|---|
-| diga: GET an agent | 46% | 14,615 | 16.3 ms | 31,505 | 8.2 ms | syscalls 33% · other 67% |
-| diga: list | – | 950 | 45.0 ms | – | – | – |
+| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU per request: agentmock, floor | CPU profile (% of samples) |
+|---|---|---|---|---|---|---|---|
+| diga: GET an agent | 46% | 14,615 | 16.3 ms | 31,505 | 8.2 ms | 69 µs, 35 µs | syscalls 33% · other 67% |
+| diga: list | – | 950 | 45.0 ms | – | – | – | – |
 `, out.String())
 	out.Reset()
 	printSummary(&out, nil, 64)

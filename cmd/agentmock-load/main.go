@@ -243,14 +243,18 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 					if n == largest && round == 0 {
 						profiling = srv.pprof
 					}
-					r, prof, err := driveProfiled(ctx, lg, n, c.duration, s, profiling)
+					var prof *profiled
+					r, err := measured(srv.cmd.Process.Pid, func() (r result, err error) {
+						r, prof, err = driveProfiled(ctx, lg, n, c.duration, s, profiling)
+						return r, err
+					})
 					if err != nil {
 						return fmt.Errorf("%s, %d clients: %w", s.name, n, err)
 					}
 					fmt.Fprintf(out, "%-52s %3d clients  %s  RSS %d MB (anon %d, file %d)\n", s.name, n, r, srv.rss("VmRSS"), srv.rss("RssAnon"), srv.rss("RssFile"))
 					row := summaryRow{name: s.name, ours: r}
 					if floor != nil {
-						fr, err := lg.drive(ctx, n, c.duration, atFloor)
+						fr, err := measured(floor.cmd.Process.Pid, func() (result, error) { return lg.drive(ctx, n, c.duration, atFloor) })
 						if err != nil {
 							return fmt.Errorf("the floor: %s, %d clients: %w", s.name, n, err)
 						}
@@ -393,19 +397,20 @@ func printSummary(out io.Writer, rows []summaryRow, clients int) {
 		return
 	}
 	fmt.Fprintf(out, "\nsummary at %d clients:\n\n", clients)
-	fmt.Fprintln(out, "| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU profile (% of samples) |")
-	fmt.Fprintln(out, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(out, "| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU per request: agentmock, floor | CPU profile (% of samples) |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		ratio, floorRPS, floorP99 := "–", "–", "–"
+		ratio, floorRPS, floorP99, cpu := "–", "–", "–", cpuSpaced(r.ours.cpu)
 		if r.floor != nil {
 			ratio = fmt.Sprintf("%.0f%%", percent(r.ours.rps, r.floor.rps))
 			floorRPS, floorP99 = grouped(r.floor.rps), msSpaced(r.floor.p99)
+			cpu += ", " + cpuSpaced(r.floor.cpu)
 		}
 		prof := r.profile
 		if prof == "" {
 			prof = "–"
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s |\n", r.name, ratio, grouped(r.ours.rps), msSpaced(r.ours.p99), floorRPS, floorP99, prof)
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, ratio, grouped(r.ours.rps), msSpaced(r.ours.p99), floorRPS, floorP99, cpu, prof)
 	}
 }
 
@@ -496,6 +501,18 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	statuses map[int]int
+	// cpu is the server process's CPU time per request answered (cpu.go);
+	// 0 when unknown.
+	cpu time.Duration
+}
+
+// requests is how many requests were answered, whatever the status.
+func (r result) requests() int {
+	n := 0
+	for _, c := range r.statuses {
+		n += c
+	}
+	return n
 }
 
 func (r result) String() string {
@@ -504,7 +521,7 @@ func (r result) String() string {
 		codes = append(codes, fmt.Sprintf("%d×%d", code, n))
 	}
 	slices.Sort(codes)
-	return fmt.Sprintf("%9.0f req/s  p50 %7s  p99 %7s  (%s; %d transport errors)", r.rps, ms(r.p50), ms(r.p99), strings.Join(codes, " "), r.errors)
+	return fmt.Sprintf("%9.0f req/s  p50 %7s  p99 %7s  CPU %6s/req  (%s; %d transport errors)", r.rps, ms(r.p50), ms(r.p99), cpuSpaced(r.cpu), strings.Join(codes, " "), r.errors)
 }
 
 // server is a running agentmock (or Prism): how to reach and authenticate
