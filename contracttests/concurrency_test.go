@@ -535,3 +535,39 @@ func checkStoreIndexes(t *testing.T, path string) {
 	assert.Positive(t, rep.Docs)
 	t.Logf("store checked: %d documents in %d tenant buckets of %d collections, %d inconsistencies", rep.Docs, rep.Tenants, rep.Collections, len(errs))
 }
+
+// TestConcurrentAnswersStayWhole: answers are encoded into buffers the
+// server lends and takes back, so pages of different sizes, single agents
+// and 422s sent at once must each arrive whole and be the answer to their
+// own request.
+func TestConcurrentAnswersStayWhole(t *testing.T) {
+	c := start(t).diga(t)
+	ids := map[string]bool{}
+	for range 12 {
+		ids[newDigaAgent(t, c)] = true
+	}
+	var fails failures
+	var wg sync.WaitGroup
+	for w, limit := range []int{1, 3, 7, 12} {
+		wg.Go(func() {
+			for n := range 40 {
+				m := fails.expect(c, "GET", fmt.Sprintf("/v1/agent/?limit=%d", limit), nil, http.StatusOK)
+				if items, _ := m["data"].([]any); m != nil && len(items) != limit {
+					fails.add("worker %d, page %d: %d items, want %d", w, n, len(items), limit)
+				}
+				for id := range ids {
+					if got := fails.expect(c, "GET", "/v1/agent/"+id, nil, http.StatusOK); got != nil && got["agent_id"] != id {
+						fails.add("worker %d: GET %s answered agent %v", w, id, got["agent_id"])
+					}
+					break
+				}
+				bad := fails.expect(c, "PATCH", "/v1/agent/"+digaNowhere, map[string]any{"max_reminder_count": -1 - w}, http.StatusUnprocessableEntity)
+				if detail, _ := bad["detail"].([]any); bad != nil && len(detail) != 1 {
+					fails.add("worker %d: 422 with %d details: %v", w, len(detail), bad)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fails.check(t)
+}

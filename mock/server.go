@@ -101,6 +101,8 @@ type Server struct {
 	requestOptions, responseOptions *openapi3filter.Options
 	// conformed remembers the answers checkResponse found to conform.
 	conformed *conformed
+	// buffers hold answers being encoded (buffers.go).
+	buffers buffers
 	// unsecured are copies of the operations whose security requirements
 	// openapi3filter would always find met, with none: the credentials
 	// were checked already, and its check, a fifth of a GET's validation,
@@ -444,8 +446,10 @@ func (s *Server) write(c echo.Context, route *openapi.Route, res provider.Respon
 	var data []byte
 	sch := openapi.ResponseSchema(route.Operation, res.Status)
 	if res.Body != nil {
+		buf := s.buffers.get()
+		defer s.buffers.put(buf)
 		var err error
-		if data, err = s.spec.Encode(sch, res.Body); err != nil {
+		if data, err = s.spec.EncodeTo(buf, sch, res.Body); err != nil {
 			return s.writeError(c, route, fmt.Errorf("encode response: %w", err))
 		}
 	}
@@ -588,7 +592,9 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 	if sch == nil {
 		sch = s.spec.Schema(s.prov.ErrorSchema())
 	}
-	data, err := s.spec.Encode(sch, body)
+	buf := s.buffers.get()
+	defer s.buffers.put(buf)
+	data, err := s.spec.EncodeTo(buf, sch, body)
 	if err != nil {
 		return c.NoContent(http.StatusInternalServerError)
 	}

@@ -472,10 +472,21 @@ func (s *Spec) Encode(sch *openapi3.Schema, v any) ([]byte, error) {
 		return raw, nil
 	}
 	var buf bytes.Buffer
+	return s.EncodeTo(&buf, sch, v)
+}
+
+// EncodeTo is Encode into buf, which it resets first: a caller that sends
+// the bytes and is done with them can use one buffer for many answers. The
+// bytes returned are buf's, or v itself for a lone stored document.
+func (s *Spec) EncodeTo(buf *bytes.Buffer, sch *openapi3.Schema, v any) ([]byte, error) {
+	if raw, ok := v.(json.RawMessage); ok && len(raw) > 0 {
+		return raw, nil
+	}
+	buf.Reset()
 	// Room for the stored documents a page holds as they are, at once:
 	// growing to a 100-agent page copied it a dozen times.
 	buf.Grow(sizeHint(v, 2))
-	if err := s.encode(&buf, sch, v); err != nil {
+	if err := s.encode(buf, sch, v); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
