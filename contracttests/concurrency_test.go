@@ -536,30 +536,45 @@ func checkStoreIndexes(t *testing.T, path string) {
 	t.Logf("store checked: %d documents in %d tenant buckets of %d collections, %d inconsistencies", rep.Docs, rep.Tenants, rep.Collections, len(errs))
 }
 
-// TestConcurrentAnswersStayWhole: answers are encoded into buffers the
-// server lends and takes back, so pages of different sizes, single agents
-// and 422s sent at once must each arrive whole and be the answer to their
-// own request.
+// TestConcurrentAnswersStayWhole: answers are encoded into buffers, and
+// pages read into arenas, that the server lends and takes back, so pages
+// of different sizes and orders, single agents and 422s sent at once must
+// each arrive whole and be the answer to their own request.
 func TestConcurrentAnswersStayWhole(t *testing.T) {
 	c := start(t).diga(t)
-	ids := map[string]bool{}
+	var ids []string // in creation order
 	for range 12 {
-		ids[newDigaAgent(t, c)] = true
+		ids = append(ids, newDigaAgent(t, c))
 	}
+	firstOf := func(order string) any {
+		return c.do("GET", "/v1/agent/?limit=1&order="+order, nil).must(t, http.StatusOK).path("data.0.agent_id")
+	}
+	asc, desc := firstOf("asc"), firstOf("desc")
+	require.NotEqual(t, asc, desc)
 	var fails failures
 	var wg sync.WaitGroup
 	for w, limit := range []int{1, 3, 7, 12} {
+		// Workers list in opposite orders, so that two pages never hold
+		// the same documents at the same places.
+		order, first := "asc", asc
+		if w%2 == 1 {
+			order, first = "desc", desc
+		}
 		wg.Go(func() {
 			for n := range 40 {
-				m := fails.expect(c, "GET", fmt.Sprintf("/v1/agent/?limit=%d", limit), nil, http.StatusOK)
-				if items, _ := m["data"].([]any); m != nil && len(items) != limit {
+				m := fails.expect(c, "GET", fmt.Sprintf("/v1/agent/?limit=%d&order=%s", limit, order), nil, http.StatusOK)
+				items, _ := m["data"].([]any)
+				if m != nil && len(items) != limit {
 					fails.add("worker %d, page %d: %d items, want %d", w, n, len(items), limit)
 				}
-				for id := range ids {
-					if got := fails.expect(c, "GET", "/v1/agent/"+id, nil, http.StatusOK); got != nil && got["agent_id"] != id {
-						fails.add("worker %d: GET %s answered agent %v", w, id, got["agent_id"])
+				if len(items) > 0 {
+					if got, _ := items[0].(map[string]any); got["agent_id"] != first {
+						fails.add("worker %d, page %d: first item %v, want %v", w, n, got["agent_id"], first)
 					}
-					break
+				}
+				id := ids[(w+n)%len(ids)]
+				if got := fails.expect(c, "GET", "/v1/agent/"+id, nil, http.StatusOK); got != nil && got["agent_id"] != id {
+					fails.add("worker %d: GET %s answered agent %v", w, id, got["agent_id"])
 				}
 				bad := fails.expect(c, "PATCH", "/v1/agent/"+digaNowhere, map[string]any{"max_reminder_count": -1 - w}, http.StatusUnprocessableEntity)
 				if detail, _ := bad["detail"].([]any); bad != nil && len(detail) != 1 {

@@ -249,14 +249,19 @@ func (s *Server) handle(c echo.Context) error {
 	if tr.routeErr != nil {
 		return s.noRoute(c, tr.routeErr)
 	}
-	res, err := s.serve(r, tr.route)
+	var scratch *store.Arena
+	if s.pages[tr.route.Key] {
+		scratch = s.buffers.arena()
+		defer s.buffers.putArena(scratch) // after the answer is written
+	}
+	res, err := s.serve(r, tr.route, scratch)
 	if err != nil {
 		return s.writeError(c, tr.route, err)
 	}
 	return s.write(c, tr.route, res)
 }
 
-func (s *Server) serve(r *http.Request, route *openapi.Route) (provider.Response, error) {
+func (s *Server) serve(r *http.Request, route *openapi.Route, scratch *store.Arena) (provider.Response, error) {
 	ctx := r.Context()
 	who, ok := s.prov.Authenticate(r)
 	if !ok {
@@ -284,7 +289,7 @@ func (s *Server) serve(r *http.Request, route *openapi.Route) (provider.Response
 	if vs := append(s.validate(r, route, body), missing...); len(vs) > 0 {
 		return provider.Response{}, provider.Invalid(vs...)
 	}
-	req := &provider.Request{Ctx: ctx, HTTP: r, Route: route, Tenant: tenant, Body: body, Raw: raw}
+	req := &provider.Request{Ctx: ctx, HTTP: r, Route: route, Tenant: tenant, Body: body, Raw: raw, Scratch: scratch}
 	if pref, ok := preferOf(r); ok {
 		// Prism's Prefer: an answer chosen by the caller, never a change of
 		// state.

@@ -352,6 +352,7 @@ func (it *itellico) listAgents(e provider.Engine) provider.Handler {
 			Where:  func(m store.Meta) bool { return m.Archived == archived },
 			Match:  match,
 			Count:  true,
+			Arena:  req.Scratch,
 		})
 		if err != nil {
 			return provider.Response{}, err

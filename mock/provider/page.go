@@ -17,6 +17,8 @@ type PageParams struct {
 	// Count asks for the total: a page number or an offset is given, or
 	// the envelope shows a count.
 	Count bool
+	// Arena is the request's Scratch, which the page's documents go into.
+	Arena *store.Arena
 }
 
 func ParsePage(req *Request) (PageParams, error) {
@@ -32,6 +34,7 @@ func ParsePage(req *Request) (PageParams, error) {
 		Before: q.Get("before"),
 		Limit:  QueryInt(req.Route, q, "limit", 10),
 		Desc:   QueryString(req.Route, q, "order", order) == "desc",
+		Arena:  req.Scratch,
 	}
 	if pp.After != "" && pp.Before != "" {
 		return pp, &Error{Status: http.StatusUnprocessableEntity, Code: "INVALID_PAGINATION_PARAMETERS",
@@ -59,7 +62,7 @@ func (pp PageParams) Start() int {
 }
 
 func (pp PageParams) Query(match func([]byte) bool) store.Query {
-	q := store.Query{Desc: pp.Desc, After: pp.After, Before: pp.Before, Limit: pp.Limit, Match: match, Offset: pp.Offset, Count: pp.Count}
+	q := store.Query{Desc: pp.Desc, After: pp.After, Before: pp.Before, Limit: pp.Limit, Match: match, Offset: pp.Offset, Count: pp.Count, Arena: pp.Arena}
 	if pp.Page > 0 {
 		q.Offset, q.Count = pp.Start(), true
 	}

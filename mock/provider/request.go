@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/agentmock/agentmock/store"
+
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -18,6 +20,11 @@ type Request struct {
 	Body any
 	// Raw is the body as sent.
 	Raw []byte
+	// Scratch, for a list page, holds the documents its page reads
+	// (PageParams.Query); nil otherwise. The server resets it for another
+	// request once the answer is written: nothing read into it may be kept
+	// past the response.
+	Scratch *store.Arena
 }
 
 // Response is what a handler answers. Body is encoded with the schema the
