@@ -207,6 +207,36 @@ func BenchmarkGetHandler(b *testing.B) {
 	}
 }
 
+// BenchmarkInvalidPatchHandler: a PATCH the document refuses, answered
+// with the provider's 422 (itellico's 400 for a wrong type), through
+// ServeHTTP: the violations come from the failing members alone.
+func BenchmarkInvalidPatchHandler(b *testing.B) {
+	app := benchApp(b, Options{NoSync: true})
+	for _, tc := range []struct {
+		name, provider, path, header, key, body string
+		status                                 int
+	}{
+		{"diga", "diga", benchDigaAgent, "Authorization", "Bearer sk-diga-demo", `{"max_reminder_count":-1}`, http.StatusUnprocessableEntity},
+		{"itellico", "itellico", "/v1/accounts/me/agents/22222222-2222-4222-8222-222222222222", "X-API-Key", "itl-demo",
+			`{"max_duration_seconds":"long"}`, 0},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := app.Server(tc.provider)
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPatch, tc.path, bytes.NewReader([]byte(tc.body)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(tc.header, tc.key)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code < 400 || rec.Code >= 500 || (tc.status != 0 && rec.Code != tc.status) {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkOpenAPILoad: what a cold start spends on our documents (loaded
 // from their JSON copies), and on the same documents given as YAML files.
 func BenchmarkOpenAPILoad(b *testing.B) {

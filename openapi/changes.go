@@ -118,6 +118,57 @@ func (m *memberwise) conforms(obj, before map[string]any, asRequest bool) bool {
 	return true
 }
 
+// memberViolations gives, for an object that does not conform to a
+// member-wise schema, the violations kin's walk of the whole object would
+// give, from a walk of only the members that fail: the walk visits all of
+// an agent's fifty properties, sorted anew each time, a fifth of a 422.
+// ok is false, and the whole walk must decide, unless the members alone
+// are wrong: a missing required member, a member the schema closes out, or
+// one that is read-only in a request (write-only in a response) is the
+// object's own violation, which only the walk reports as kin does.
+//
+// The two agree because the object's verdict is the conjunction of its
+// members' (memberwiseOf), kin reports each member's violations under the
+// member's name, and ordered sorts them by document order whatever order
+// they come in (TestMemberViolationsAgreeWithTheWalk).
+func (s *Spec) memberViolations(in agentmock.Location, m *memberwise, sch *openapi3.Schema, obj map[string]any, asRequest bool) ([]agentmock.Violation, bool) {
+	for _, name := range m.required {
+		if _, ok := obj[name]; !ok {
+			return nil, false
+		}
+	}
+	opts := m.asResponse
+	if asRequest {
+		opts = m.asRequest
+	}
+	var out []agentmock.Violation
+	for k, v := range obj {
+		ms := m.additional
+		if p := m.props[k]; p != nil {
+			forbidden := p.Value.WriteOnly
+			if asRequest {
+				forbidden = p.Value.ReadOnly
+			}
+			if forbidden && v != nil {
+				return nil, false
+			}
+			ms = p.Value
+		} else if m.closed {
+			return nil, false
+		}
+		if ms == nil {
+			continue
+		}
+		if err := ms.VisitJSON(v, opts...); err != nil {
+			s.collect(in, []string{k}, ms, v, err, &out)
+		}
+	}
+	if len(out) == 0 {
+		return nil, false // conforms found otherwise: the walk decides
+	}
+	return s.ordered(sch, out), true
+}
+
 // CheckChanged is Check, as a response, for a document made from before,
 // which conformed to sch: where sch is member-wise only the members that
 // are new or differ from before's are visited, as the others conformed

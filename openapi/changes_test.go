@@ -3,10 +3,14 @@ package openapi
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/agentmock/agentmock"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -124,7 +128,26 @@ func FuzzChanges(f *testing.F) {
 		if want := kinSays(spec, sch, d, true); m.conforms(d, nil, true) != want {
 			t.Fatalf("%s as a request: memberwise says %v, kin-openapi %v", doc, !want, want)
 		}
+		// Where there are violations, Check's are the whole walk's.
+		for _, asRequest := range []bool{false, true} {
+			if walk, got := walkViolations(spec, sch, d, asRequest), spec.Check(agentmock.InBody, sch, d, asRequest); !reflect.DeepEqual(walk, got) {
+				t.Fatalf("%s, request %v: Check says %v, the walk %v", doc, asRequest, got, walk)
+			}
+		}
 	})
+}
+
+// walkViolations is what kin-openapi's walk of the whole value reports,
+// converted.
+func walkViolations(spec *Spec, sch *openapi3.Schema, v any, asRequest bool) []agentmock.Violation {
+	mode := openapi3.VisitAsResponse()
+	if asRequest {
+		mode = openapi3.VisitAsRequest()
+	}
+	if err := sch.VisitJSON(v, spec.validationOptions(mode)...); err != nil {
+		return spec.Violations(agentmock.InBody, sch, v, err)
+	}
+	return nil
 }
 
 func TestSameJSON(t *testing.T) {
@@ -203,5 +226,69 @@ func TestMemberwiseOnTheEmbeddedDocuments(t *testing.T) {
 			}
 		}
 		assert.Greater(t, n, 20, "%s: most object schemas are member-wise", name)
+	}
+}
+
+// TestMemberViolationsAgreeWithTheWalk: for objects whose members are
+// wrong, one or two at a time and at depth, on every member-wise schema of
+// both embedded documents, the violations a walk of only the failing
+// members gives are the whole walk's, as request and as response.
+func TestMemberViolationsAgreeWithTheWalk(t *testing.T) {
+	wrongs := []any{[]any{map[string]any{}}, "x", json.Number("12345"), true, nil, map[string]any{"zz": 1}}
+	for _, name := range []string{"diga", "itellico"} {
+		spec, err := LoadEmbedded(context.Background(), name)
+		require.NoError(t, err)
+		compared, fast := 0, 0
+		for schemaName, ref := range spec.Doc.Components.Schemas {
+			m := spec.memberwiseOf(ref.Value)
+			if m == nil {
+				continue
+			}
+			rng := rand.New(rand.NewPCG(7, uint64(len(schemaName))))
+			obj, ok := Generate(ref.Value, rng).(map[string]any)
+			if !ok {
+				continue
+			}
+			keys := slices.Sorted(maps.Keys(obj))
+			var values []map[string]any
+			for i, k := range keys {
+				for j, w := range wrongs {
+					one := Clone(obj).(map[string]any)
+					one[k] = w
+					values = append(values, one)
+					if next := keys[(i+1)%len(keys)]; next != k && j%2 == 0 {
+						two := Clone(one).(map[string]any)
+						two[next] = wrongs[(j+1)%len(wrongs)]
+						values = append(values, two)
+					}
+				}
+				// A wrong member inside a member that is an object itself.
+				if inner, ok := obj[k].(map[string]any); ok {
+					for ik := range inner {
+						deep := Clone(obj).(map[string]any)
+						deep[k].(map[string]any)[ik] = []any{"deep"}
+						values = append(values, deep)
+						break
+					}
+				}
+			}
+			values = append(values, Clone(obj).(map[string]any))
+			for _, v := range values {
+				data, err := json.Marshal(v)
+				require.NoError(t, err)
+				var decoded any
+				require.NoError(t, unmarshalNumber(string(data), &decoded))
+				for _, asRequest := range []bool{false, true} {
+					walk := walkViolations(spec, ref.Value, decoded, asRequest)
+					if _, ok := spec.memberViolations(agentmock.InBody, m, ref.Value, decoded.(map[string]any), asRequest); ok {
+						fast++
+					}
+					compared++
+					assert.Equal(t, walk, spec.Check(agentmock.InBody, ref.Value, decoded, asRequest), "%s %s, request %v: %s", name, schemaName, asRequest, data)
+				}
+			}
+		}
+		assert.Greater(t, fast, compared/4, "%s: the members' walk decides most of the %d cases", name, compared)
+		t.Logf("%s: %d cases compared, %d decided by the members' walk", name, compared, fast)
 	}
 }

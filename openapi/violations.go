@@ -35,8 +35,13 @@ func (s *Spec) Check(in agentmock.Location, sch *openapi3.Schema, v any, asReque
 		return nil
 	}
 	if obj, ok := v.(map[string]any); ok {
-		if m := s.memberwiseOf(sch); m != nil && m.conforms(obj, nil, asRequest) {
-			return nil
+		if m := s.memberwiseOf(sch); m != nil {
+			if m.conforms(obj, nil, asRequest) {
+				return nil
+			}
+			if vs, ok := s.memberViolations(in, m, sch, obj, asRequest); ok {
+				return vs
+			}
 		}
 	}
 	if s.Is31() && s.conforms2020(sch, v, asRequest) {
@@ -58,6 +63,12 @@ func (s *Spec) Check(in agentmock.Location, sch *openapi3.Schema, v any, asReque
 func (s *Spec) Violations(in agentmock.Location, sch *openapi3.Schema, v any, err error) []agentmock.Violation {
 	var out []agentmock.Violation
 	s.collect(in, nil, sch, v, err, &out)
+	return s.ordered(sch, out)
+}
+
+// ordered dedupes violations found against sch and puts them in document
+// order.
+func (s *Spec) ordered(sch *openapi3.Schema, out []agentmock.Violation) []agentmock.Violation {
 	out = dedupe(out)
 	// kin-openapi reports members in map order, which changes from run to
 	// run; pydantic reports them in the model's order, and so do we.
