@@ -214,7 +214,7 @@ func BenchmarkInvalidPatchHandler(b *testing.B) {
 	app := benchApp(b, Options{NoSync: true})
 	for _, tc := range []struct {
 		name, provider, path, header, key, body string
-		status                                 int
+		status                                  int
 	}{
 		{"diga", "diga", benchDigaAgent, "Authorization", "Bearer sk-diga-demo", `{"max_reminder_count":-1}`, http.StatusUnprocessableEntity},
 		{"itellico", "itellico", "/v1/accounts/me/agents/22222222-2222-4222-8222-222222222222", "X-API-Key", "itl-demo",
