@@ -108,6 +108,8 @@ type Server struct {
 	// were checked already, and its check, a fifth of a GET's validation,
 	// reads the body and sorts the schemes' names to find them met.
 	unsecured map[*openapi3.Operation]*openapi3.Operation
+	// passed remembers requests whose parameters passed (params.go).
+	passed *passed
 
 	journal *journal
 	faults  *faults
@@ -165,6 +167,7 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	s.responseOptions = &openapi3filter.Options{IncludeResponseStatus: cfg.StrictStatus, MultiError: true}
 	s.conformed = newConformed()
 	s.unsecured = unsecured(spec)
+	s.passed = newPassed(spec, s.unsecured)
 	if cfg.Pages != nil {
 		s.pages = pageOperations(spec)
 	}
@@ -358,20 +361,8 @@ func missingBody() *provider.Error {
 // validate checks parameters with openapi3filter and the body with the
 // operation's schema, returning every violation at once.
 func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []agentmock.Violation {
-	rt := route.Route
-	if op := s.unsecured[rt.Operation]; op != nil {
-		copied := *rt
-		copied.Operation = op
-		rt = &copied
-	}
-	input := &openapi3filter.RequestValidationInput{
-		Request:    r,
-		PathParams: route.PathParams,
-		Route:      rt,
-		Options:    s.requestOptions,
-	}
 	var vs []agentmock.Violation
-	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+	if err := s.checkParams(r, route); err != nil {
 		vs = append(vs, s.spec.Violations(agentmock.InQuery, nil, nil, err)...)
 	}
 	if body == nil {
@@ -402,6 +393,36 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		vs = append(vs, v)
 	}
 	return vs
+}
+
+// checkParams is openapi3filter's check of a request's parameters (and of
+// its security, where the provider does not check it), unless the same
+// request passed it before (passed).
+func (s *Server) checkParams(r *http.Request, route *openapi.Route) error {
+	rt := route.Route
+	k, keep := s.passed.key(rt.Operation, r.URL.EscapedPath(), r.URL.RawQuery)
+	if keep {
+		if q, ok := s.passed.get(k); ok {
+			r.URL.RawQuery = q
+			return nil
+		}
+	}
+	if op := s.unsecured[rt.Operation]; op != nil {
+		copied := *rt
+		copied.Operation = op
+		rt = &copied
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: route.PathParams,
+		Route:      rt,
+		Options:    s.requestOptions,
+	}
+	err := openapi3filter.ValidateRequest(r.Context(), input)
+	if err == nil && keep {
+		s.passed.add(k, r.URL.RawQuery)
+	}
+	return err
 }
 
 // unsecured finds the operations whose security openapi3filter, with

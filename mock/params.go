@@ -1,0 +1,100 @@
+package mock
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/agentmock/agentmock/openapi"
+)
+
+// passed remembers the requests whose parameters openapi3filter found
+// valid, so that the same request again is not decoded and checked again:
+// a client polling a call, a suite reading the same agent. Where an
+// operation has only path and query parameters, and its security is
+// checked by the provider (unsecured), openapi3filter's verdict is a pure
+// function of the operation, the escaped path (which gives the path
+// parameters) and the raw query; its one effect is to write the defaults
+// of absent query parameters into the query, so the query it leaves is
+// kept and put back on a hit. A request is known by a 128-bit seeded hash
+// of its path and query: a collision, which would let an invalid request
+// through unchecked, is one in 2^128.
+//
+// It holds at most passedMax requests and forgets all of them when full;
+// requests longer than passedLongest are not kept.
+type passed struct {
+	seeds [2]maphash.Seed
+	// pure holds the operations whose verdict is such a function.
+	pure map[*openapi3.Operation]bool
+	mu   sync.RWMutex
+	seen map[passedKey]string // the query as openapi3filter left it
+}
+
+const (
+	passedMax     = 1 << 14
+	passedLongest = 2 << 10
+)
+
+type passedKey struct {
+	op   *openapi3.Operation
+	a, b uint64
+}
+
+// newPassed finds the operations whose parameters are all in the path or
+// the query, among those whose security is left to the provider.
+func newPassed(spec *openapi.Spec, unsecured map[*openapi3.Operation]*openapi3.Operation) *passed {
+	p := &passed{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, pure: map[*openapi3.Operation]bool{}, seen: map[passedKey]string{}}
+	for _, item := range spec.Doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if unsecured[op] == nil {
+				continue
+			}
+			pure := true
+			for _, ps := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+				for _, ref := range ps {
+					if ref.Value == nil || (ref.Value.In != openapi3.ParameterInPath && ref.Value.In != openapi3.ParameterInQuery) {
+						pure = false
+					}
+				}
+			}
+			p.pure[op] = pure
+		}
+	}
+	return p
+}
+
+// key knows a request by its operation, escaped path and raw query; ok is
+// false for a request that is not kept.
+func (p *passed) key(op *openapi3.Operation, path, query string) (passedKey, bool) {
+	if !p.pure[op] || len(path)+len(query) > passedLongest {
+		return passedKey{}, false
+	}
+	return passedKey{op: op, a: p.sum(0, path, query), b: p.sum(1, path, query)}, true
+}
+
+func (p *passed) sum(seed int, path, query string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(p.seeds[seed])
+	h.WriteString(path)
+	h.WriteByte('?') // an escaped path holds no "?": the parts cannot run together
+	h.WriteString(query)
+	return h.Sum64()
+}
+
+// get returns the query openapi3filter left, if the request passed before.
+func (p *passed) get(k passedKey) (string, bool) {
+	p.mu.RLock()
+	q, ok := p.seen[k]
+	p.mu.RUnlock()
+	return q, ok
+}
+
+func (p *passed) add(k passedKey, query string) {
+	p.mu.Lock()
+	if len(p.seen) >= passedMax {
+		clear(p.seen)
+	}
+	p.seen[k] = query
+	p.mu.Unlock()
+}
