@@ -65,7 +65,11 @@ func (s *Server) journaled(next echo.HandlerFunc) echo.HandlerFunc {
 		tr := &trace{}
 		rec := &recorder{ResponseWriter: c.Response().Writer}
 		body := &cappedBody{r: r.Body, c: r.Body}
-		r.Body = body
+		if r.Body != http.NoBody {
+			// net/http gives a request without a body NoBody, which
+			// readBody then need not read.
+			r.Body = body
+		}
 		r = r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
 		c.SetRequest(r)
 		c.Response().Writer = rec

@@ -310,9 +310,12 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 	if r.ContentLength > MaxBodyBytes {
 		return nil, nil, provider.Fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
-		return nil, nil, provider.Fail(http.StatusBadRequest, "Could not read the request body")
+	var data []byte
+	if r.Body != http.NoBody {
+		var err error
+		if data, err = io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
+			return nil, nil, provider.Fail(http.StatusBadRequest, "Could not read the request body")
+		}
 	}
 	if len(data) > MaxBodyBytes {
 		return nil, nil, provider.Fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
