@@ -85,75 +85,77 @@ func (s *Spec) compileMemberwise(sch *openapi3.Schema) *memberwise {
 // kin excuses a required member that is readOnly in a request or
 // writeOnly in a response; here that only sends the object to the walk.
 func (m *memberwise) conforms(obj, before map[string]any, asRequest bool) bool {
-	for _, name := range m.required {
-		if _, ok := obj[name]; !ok {
-			return false
-		}
+	if !m.hasRequired(obj) {
+		return false
 	}
-	opts := m.asResponse
-	if asRequest {
-		opts = m.asRequest
-	}
+	opts := m.options(asRequest)
 	for k, v := range obj {
 		if before != nil {
 			if old, ok := before[k]; ok && sameJSON(old, v) {
 				continue
 			}
 		}
-		p := m.props[k]
-		if p == nil {
-			if m.closed || (m.additional != nil && m.additional.VisitJSON(v, opts...) != nil) {
-				return false
-			}
-			continue
-		}
-		forbidden := p.Value.WriteOnly
-		if asRequest {
-			forbidden = p.Value.ReadOnly
-		}
-		if (forbidden && v != nil) || p.Value.VisitJSON(v, opts...) != nil {
+		ms, ok := m.memberSchema(k, v, asRequest)
+		if !ok || (ms != nil && ms.VisitJSON(v, opts...) != nil) {
 			return false
 		}
 	}
 	return true
 }
 
-// memberViolations gives, for an object that does not conform to a
-// member-wise schema, the violations kin's walk of the whole object would
-// give, from a walk of only the members that fail: the walk visits all of
-// an agent's fifty properties, sorted anew each time, a fifth of a 422.
-// ok is false, and the whole walk must decide, unless the members alone
-// are wrong: a missing required member, a member the schema closes out, or
-// one that is read-only in a request (write-only in a response) is the
-// object's own violation, which only the walk reports as kin does.
+func (m *memberwise) hasRequired(obj map[string]any) bool {
+	for _, name := range m.required {
+		if _, ok := obj[name]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *memberwise) options(asRequest bool) []openapi3.SchemaValidationOption {
+	if asRequest {
+		return m.asRequest
+	}
+	return m.asResponse
+}
+
+// memberSchema is the schema member k's value v must meet, nil for any
+// value; ok is false when the member is wrong whatever its value, as the
+// object's own violation: one the schema closes out, or one read-only in a
+// request (write-only in a response).
+func (m *memberwise) memberSchema(k string, v any, asRequest bool) (*openapi3.Schema, bool) {
+	p := m.props[k]
+	if p == nil {
+		return m.additional, !m.closed
+	}
+	forbidden := p.Value.WriteOnly
+	if asRequest {
+		forbidden = p.Value.ReadOnly
+	}
+	return p.Value, !forbidden || v == nil
+}
+
+// memberViolations is Check for a member-wise schema: it visits only the
+// members, where kin's walk visits all of an agent's fifty properties,
+// sorted anew each time (a fifth of a 422), and gives the violations that
+// walk would give. decided is false, and the whole walk must decide and
+// explain, when the object's own rules fail: a missing required member, a
+// member the schema closes out, or one read-only in a request (write-only
+// in a response).
 //
 // The two agree because the object's verdict is the conjunction of its
 // members' (memberwiseOf), kin reports each member's violations under the
 // member's name, and ordered sorts them by document order whatever order
 // they come in (TestMemberViolationsAgreeWithTheWalk).
-func (s *Spec) memberViolations(in agentmock.Location, m *memberwise, sch *openapi3.Schema, obj map[string]any, asRequest bool) ([]agentmock.Violation, bool) {
-	for _, name := range m.required {
-		if _, ok := obj[name]; !ok {
-			return nil, false
-		}
+func (s *Spec) memberViolations(in agentmock.Location, m *memberwise, sch *openapi3.Schema, obj map[string]any, asRequest bool) (vs []agentmock.Violation, decided bool) {
+	if !m.hasRequired(obj) {
+		return nil, false
 	}
-	opts := m.asResponse
-	if asRequest {
-		opts = m.asRequest
-	}
+	opts := m.options(asRequest)
 	var out []agentmock.Violation
 	for k, v := range obj {
-		ms := m.additional
-		if p := m.props[k]; p != nil {
-			forbidden := p.Value.WriteOnly
-			if asRequest {
-				forbidden = p.Value.ReadOnly
-			}
-			if forbidden && v != nil {
-				return nil, false
-			}
-			ms = p.Value
-		} else if m.closed {
+		ms, ok := m.memberSchema(k, v, asRequest)
+		if !ok {
 			return nil, false
 		}
 		if ms == nil {
@@ -164,7 +166,7 @@ func (s *Spec) memberViolations(in agentmock.Location, m *memberwise, sch *opena
 		}
 	}
 	if len(out) == 0 {
-		return nil, false // conforms found otherwise: the walk decides
+		return nil, true
 	}
 	return s.ordered(sch, out), true
 }

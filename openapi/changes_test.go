@@ -137,6 +137,17 @@ func FuzzChanges(f *testing.F) {
 	})
 }
 
+// roundTrip encodes and decodes v, so that it is as a request decodes it
+// (numbers as json.Number); it returns the bytes too, for messages.
+func roundTrip(t *testing.T, v any) (any, []byte) {
+	t.Helper()
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	var decoded any
+	require.NoError(t, unmarshalNumber(string(data), &decoded))
+	return decoded, data
+}
+
 // walkViolations is what kin-openapi's walk of the whole value reports,
 // converted.
 func walkViolations(spec *Spec, sch *openapi3.Schema, v any, asRequest bool) []agentmock.Violation {
@@ -214,11 +225,7 @@ func TestMemberwiseOnTheEmbeddedDocuments(t *testing.T) {
 				break
 			}
 			for _, v := range values {
-				// A round trip, so values are as a request decodes them.
-				data, err := json.Marshal(v)
-				require.NoError(t, err)
-				var decoded any
-				require.NoError(t, unmarshalNumber(string(data), &decoded))
+				decoded, data := roundTrip(t, v)
 				for _, asRequest := range []bool{false, true} {
 					want := kinSays(spec, ref.Value, decoded, asRequest)
 					assert.Equal(t, want, m.conforms(decoded.(map[string]any), nil, asRequest), "%s %s, request %v: %s", name, schemaName, asRequest, data)
@@ -274,10 +281,7 @@ func TestMemberViolationsAgreeWithTheWalk(t *testing.T) {
 			}
 			values = append(values, Clone(obj).(map[string]any))
 			for _, v := range values {
-				data, err := json.Marshal(v)
-				require.NoError(t, err)
-				var decoded any
-				require.NoError(t, unmarshalNumber(string(data), &decoded))
+				decoded, data := roundTrip(t, v)
 				for _, asRequest := range []bool{false, true} {
 					walk := walkViolations(spec, ref.Value, decoded, asRequest)
 					if _, ok := spec.memberViolations(agentmock.InBody, m, ref.Value, decoded.(map[string]any), asRequest); ok {

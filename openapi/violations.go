@@ -36,10 +36,7 @@ func (s *Spec) Check(in agentmock.Location, sch *openapi3.Schema, v any, asReque
 	}
 	if obj, ok := v.(map[string]any); ok {
 		if m := s.memberwiseOf(sch); m != nil {
-			if m.conforms(obj, nil, asRequest) {
-				return nil
-			}
-			if vs, ok := s.memberViolations(in, m, sch, obj, asRequest); ok {
+			if vs, decided := s.memberViolations(in, m, sch, obj, asRequest); decided {
 				return vs
 			}
 		}
