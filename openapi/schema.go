@@ -466,11 +466,6 @@ func copyTree(v any, dropNulls bool) any {
 // declares them, as the vendors' own responses do. Undeclared members follow,
 // sorted.
 func (s *Spec) Encode(sch *openapi3.Schema, v any) ([]byte, error) {
-	if raw, ok := v.(json.RawMessage); ok && len(raw) > 0 {
-		// A stored document alone is sent as it is (see scalar), and the
-		// caller's copy will do: copying it again would be the only work.
-		return raw, nil
-	}
 	var buf bytes.Buffer
 	return s.EncodeTo(&buf, sch, v)
 }
@@ -480,6 +475,8 @@ func (s *Spec) Encode(sch *openapi3.Schema, v any) ([]byte, error) {
 // bytes returned are buf's, or v itself for a lone stored document.
 func (s *Spec) EncodeTo(buf *bytes.Buffer, sch *openapi3.Schema, v any) ([]byte, error) {
 	if raw, ok := v.(json.RawMessage); ok && len(raw) > 0 {
+		// A stored document alone is sent as it is (see scalar), and the
+		// caller's copy will do: copying it again would be the only work.
 		return raw, nil
 	}
 	buf.Reset()
