@@ -2,6 +2,7 @@ package mock
 
 import (
 	"hash/maphash"
+	"net/url"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -66,8 +67,12 @@ func newPassed(spec *openapi.Spec, unsecured map[*openapi3.Operation]*openapi3.O
 
 // key knows a request by its operation, escaped path and raw query; ok is
 // false for a request that is not kept.
-func (p *passed) key(op *openapi3.Operation, path, query string) (passedKey, bool) {
-	if !p.pure[op] || len(path)+len(query) > passedLongest {
+func (p *passed) key(op *openapi3.Operation, u *url.URL) (passedKey, bool) {
+	if !p.pure[op] {
+		return passedKey{}, false
+	}
+	path, query := u.EscapedPath(), u.RawQuery
+	if len(path)+len(query) > passedLongest {
 		return passedKey{}, false
 	}
 	return passedKey{op: op, a: p.sum(0, path, query), b: p.sum(1, path, query)}, true

@@ -403,7 +403,7 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 // request passed it before (passed).
 func (s *Server) checkParams(r *http.Request, route *openapi.Route) error {
 	rt := route.Route
-	k, keep := s.passed.key(rt.Operation, r.URL.EscapedPath(), r.URL.RawQuery)
+	k, keep := s.passed.key(rt.Operation, r.URL)
 	if keep {
 		if q, ok := s.passed.get(k); ok {
 			r.URL.RawQuery = q

@@ -4,9 +4,8 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/agentmock/agentmock/store"
-
 	"github.com/agentmock/agentmock/openapi"
+	"github.com/agentmock/agentmock/store"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
