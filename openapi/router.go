@@ -9,16 +9,16 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// router finds a request's operation by comparing its escaped path with the
-// document's path templates segment by segment. It gives the answers of
-// kin-openapi's gorillamux router, which the server used before, without
-// its cost: that router tries one regular expression per path and builds
-// its route per request, a tenth of a GET's time.
+// router finds a request's operation by walking the document's path
+// templates as a tree of segments. It gives the answers of kin-openapi's
+// gorillamux router, which the server used before, without its cost: that
+// router tries one regular expression per path and builds its route per
+// request, a tenth of a GET's time.
 //
 // Invariants, all of them gorillamux's:
-//   - paths are tried in openapi3.Paths.InMatchingOrder, and the first whose
-//     template matches decides: a method it does not declare is
-//     ErrMethodNotAllowed even where a later path declares it;
+//   - of the templates that match a path, the first in
+//     openapi3.Paths.InMatchingOrder decides: a method it does not declare
+//     is ErrMethodNotAllowed even where a later path declares it;
 //   - a parameter matches one non-empty segment, or the non-empty middle of
 //     one between a literal prefix and suffix ("{id}.json");
 //   - parameters are the escaped text of the path, as UseEncodedPath gives.
@@ -26,17 +26,40 @@ import (
 // A document whose templates fall outside these (two parameters in one
 // segment, gorilla's own {name:pattern}) is routed by gorillamux itself.
 //
-// Templates are kept by their number of segments, each list in matching
-// order: a template matches only a path of as many segments, so a request
-// tries only those, and the first of them to match is still the first of
-// all.
+// The tree has one level per segment. A path follows the literal equal to
+// each of its segments and every parameter that fits it, so it visits only
+// the templates that share its segments so far, and of those that end with
+// it the one first in matching order wins.
 type router struct {
-	bySegments map[int][]*template
-	fallback   routers.Router
+	root     *node
+	fallback routers.Router
+}
+
+// node is the place, in the tree, of the templates that share the segments
+// before it.
+type node struct {
+	literals map[string]*node
+	params   []*paramEdge
+	// end is the template, first in matching order, whose last segment is
+	// the one before this node.
+	end *template
+}
+
+// paramEdge is a parameter segment, with the templates that share it.
+type paramEdge struct {
+	prefix, suffix string
+	next           *node
+}
+
+// fits reports whether a path segment has a non-empty middle between the
+// edge's prefix and suffix.
+func (p *paramEdge) fits(part string) bool {
+	return len(part) > len(p.prefix)+len(p.suffix) && strings.HasPrefix(part, p.prefix) && strings.HasSuffix(part, p.suffix)
 }
 
 // template is one path of the document, compiled.
 type template struct {
+	order    int // its place in matching order
 	segments []segment
 	params   int
 	// ops are the path's operations by method, each made once with its
@@ -52,8 +75,8 @@ type segment struct {
 }
 
 func newRouter(doc *openapi3.T) (*router, error) {
-	r := &router{bySegments: map[int][]*template{}}
-	for _, path := range doc.Paths.InMatchingOrder() {
+	r := &router{root: &node{}}
+	for order, path := range doc.Paths.InMatchingOrder() {
 		t, ok := compileTemplate(path)
 		if !ok {
 			fallback, err := gorillamux.NewRouter(doc)
@@ -62,6 +85,7 @@ func newRouter(doc *openapi3.T) (*router, error) {
 			}
 			return &router{fallback: fallback}, nil
 		}
+		t.order = order
 		item := doc.Paths.Value(path)
 		t.ops = map[string]*Route{}
 		for method, op := range item.Operations() {
@@ -70,10 +94,62 @@ func newRouter(doc *openapi3.T) (*router, error) {
 				Key:   OperationKey(method, path),
 			}
 		}
-		n := len(t.segments)
-		r.bySegments[n] = append(r.bySegments[n], t)
+		r.root.add(t)
 	}
 	return r, nil
+}
+
+// add puts a template in the tree below n; templates come in matching
+// order, so one that ends where another already does is never chosen.
+func (n *node) add(t *template) {
+	for _, seg := range t.segments {
+		n = n.child(seg)
+	}
+	if n.end == nil {
+		n.end = t
+	}
+}
+
+func (n *node) child(seg segment) *node {
+	if seg.param == "" {
+		if n.literals == nil {
+			n.literals = map[string]*node{}
+		}
+		next := n.literals[seg.prefix]
+		if next == nil {
+			next = &node{}
+			n.literals[seg.prefix] = next
+		}
+		return next
+	}
+	for _, p := range n.params {
+		if p.prefix == seg.prefix && p.suffix == seg.suffix {
+			return p.next
+		}
+	}
+	p := &paramEdge{prefix: seg.prefix, suffix: seg.suffix, next: &node{}}
+	n.params = append(n.params, p)
+	return p.next
+}
+
+// first is the template, first in matching order, that matches the path's
+// segments below n, or best if it comes earlier.
+func (n *node) first(parts []string, best *template) *template {
+	if len(parts) == 0 {
+		if n.end != nil && (best == nil || n.end.order < best.order) {
+			return n.end
+		}
+		return best
+	}
+	if next := n.literals[parts[0]]; next != nil {
+		best = next.first(parts[1:], best)
+	}
+	for _, p := range n.params {
+		if p.fits(parts[0]) {
+			best = p.next.first(parts[1:], best)
+		}
+	}
+	return best
 }
 
 // compileTemplate splits a path template into segments; ok is false for a
@@ -107,6 +183,10 @@ func compileTemplate(path string) (*template, bool) {
 	return t, true
 }
 
+// maxSplit is how many segments a path is split into without allocating;
+// our documents' longest has five.
+const maxSplit = 16
+
 func (r *router) find(req *http.Request) (*Route, error) {
 	if r.fallback != nil {
 		route, params, err := r.fallback.FindRoute(req)
@@ -119,49 +199,30 @@ func (r *router) find(req *http.Request) (*Route, error) {
 	if !strings.HasPrefix(path, "/") {
 		return nil, routers.ErrPathNotFound
 	}
-	path = path[1:]
-	for _, t := range r.bySegments[strings.Count(path, "/")+1] {
-		if !t.match(path, nil) {
-			continue
+	var split [maxSplit]string
+	parts := split[:0]
+	for rest := path[1:]; ; {
+		cut := strings.IndexByte(rest, '/')
+		if cut < 0 {
+			parts = append(parts, rest)
+			break
 		}
-		shared := t.ops[req.Method]
-		if shared == nil {
-			return nil, routers.ErrMethodNotAllowed
-		}
-		route := *shared
-		route.PathParams = make(map[string]string, t.params)
-		t.match(path, route.PathParams)
-		return &route, nil
+		parts, rest = append(parts, rest[:cut]), rest[cut+1:]
 	}
-	return nil, routers.ErrPathNotFound
-}
-
-// match reports whether path (without its leading "/") fits the template,
-// filling params, if not nil, with what the parameters matched.
-func (t *template) match(path string, params map[string]string) bool {
-	rest, done := path, false
-	for _, seg := range t.segments {
-		if done {
-			return false // the template is longer than the path
-		}
-		part := rest
-		if cut := strings.IndexByte(rest, '/'); cut >= 0 {
-			part, rest = rest[:cut], rest[cut+1:]
-		} else {
-			done = true
-		}
-		if seg.param == "" {
-			if part != seg.prefix {
-				return false
-			}
-			continue
-		}
-		if len(part) <= len(seg.prefix)+len(seg.suffix) || !strings.HasPrefix(part, seg.prefix) || !strings.HasSuffix(part, seg.suffix) {
-			return false
-		}
-		if params != nil {
-			params[seg.param] = part[len(seg.prefix) : len(part)-len(seg.suffix)]
+	t := r.root.first(parts, nil)
+	if t == nil {
+		return nil, routers.ErrPathNotFound
+	}
+	shared := t.ops[req.Method]
+	if shared == nil {
+		return nil, routers.ErrMethodNotAllowed
+	}
+	route := *shared
+	route.PathParams = make(map[string]string, t.params)
+	for i, seg := range t.segments {
+		if seg.param != "" {
+			route.PathParams[seg.param] = parts[i][len(seg.prefix) : len(parts[i])-len(seg.suffix)]
 		}
 	}
-	return done
+	return &route, nil
 }

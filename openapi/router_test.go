@@ -17,7 +17,8 @@ import (
 
 // routerDoc has the templates the router must get right: a literal beside a
 // parameter at the same place, a trailing slash, a parameter inside a
-// segment, two parameters, and a path that has only one method.
+// segment, two parameters, a path that has only one method, and templates
+// that match the same paths from different branches of the router's tree.
 const routerDoc = `openapi: 3.0.3
 info: {title: t, version: "1"}
 paths:
@@ -29,6 +30,10 @@ paths:
     patch: {responses: {"200": {description: ok}}}
   /v1/agent/drafts:
     get: {responses: {"200": {description: ok}}}
+  /v1/{kind}/drafts:
+    put: {responses: {"200": {description: ok}}}
+  /v1/{kind}/{id}/versions/{version}:
+    delete: {responses: {"204": {description: ok}}}
   /v1/agent/{id}/versions/{version}:
     get: {responses: {"200": {description: ok}}}
   /v1/files/{name}.json:
@@ -160,4 +165,27 @@ func compareRoutes(t *testing.T, spec *Spec, ref routers.Router, req *http.Reque
 	assert.Same(t, want.Operation, got.Operation, what)
 	assert.Equal(t, wantParams, got.PathParams, what)
 	return true
+}
+
+// BenchmarkFindRoute: a request's operation found in Diga's document, for
+// a path with a parameter and for one of the longest.
+func BenchmarkFindRoute(b *testing.B) {
+	data, err := Embedded("diga")
+	require.NoError(b, err)
+	spec, err := Load(context.Background(), data)
+	require.NoError(b, err)
+	for name, path := range map[string]string{
+		"agent": "/v1/agent/11111111-1111-4111-8111-111111111111",
+		"tool":  "/v1/integration/i1/tool/t1",
+	} {
+		b.Run(name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := spec.FindRoute(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
