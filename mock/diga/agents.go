@@ -184,7 +184,7 @@ func published(vs []store.Record) (store.Record, bool) {
 func (d *diga) getAgent(e provider.Engine) provider.Handler {
 	return func(req *provider.Request) (provider.Response, error) {
 		id := req.Route.PathParams[provider.PathParam(req.Route)]
-		q := req.HTTP.URL.Query()
+		q := provider.Query(req.HTTP.URL.RawQuery)
 		versionID, wantPublished := q.Get("version_id"), provider.QueryBool(q, "is_published")
 		if versionID != "" && wantPublished {
 			return provider.Response{}, &provider.Error{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
