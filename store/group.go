@@ -21,7 +21,9 @@ import (
 // without it. Functions must therefore only assign to the variables they
 // capture, never accumulate into them.
 type group struct {
-	db      *bolt.DB
+	db *bolt.DB
+	// cache is told of every write transaction's begin and end (cache.go).
+	cache   *cache
 	mu      sync.Mutex
 	pending []*call
 	running bool
@@ -78,7 +80,7 @@ func (g *group) lead() {
 func (g *group) commit(calls []*call) {
 	for len(calls) > 0 {
 		failed := -1
-		err := g.db.Update(func(tx *bolt.Tx) error {
+		err := g.update(func(tx *bolt.Tx) error {
 			for i, c := range calls {
 				if err := safely(c.fn, tx); err != nil {
 					failed = i
@@ -106,7 +108,7 @@ func (g *group) commit(calls []*call) {
 
 func (g *group) solo(c *call) error {
 	var fnErr error
-	err := g.db.Update(func(tx *bolt.Tx) error {
+	err := g.update(func(tx *bolt.Tx) error {
 		fnErr = safely(c.fn, tx)
 		return fnErr
 	})
@@ -114,6 +116,13 @@ func (g *group) solo(c *call) error {
 		return fnErr
 	}
 	return writeFailure(err)
+}
+
+// update is bbolt's Update, with the cache told of its begin and end.
+func (g *group) update(fn func(*bolt.Tx) error) error {
+	g.cache.begin()
+	defer g.cache.end()
+	return g.db.Update(fn)
 }
 
 // writeFailure marks an error bbolt met committing (not one a write function

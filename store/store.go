@@ -7,6 +7,10 @@
 // also carries each document's Meta flags, and the tenant bucket counts its
 // documents by flags, so that a list filtered by them alone (itellico's
 // archived agents) reads only its page and takes its total from the counts.
+//
+// Documents read lately are kept in memory (cache.go), and a read-only
+// transaction's Get answers from there while no write has begun since the
+// transaction did.
 package store
 
 import (
@@ -63,6 +67,7 @@ type Options struct {
 type Store struct {
 	db     *bolt.DB
 	writes *group
+	cache  *cache
 }
 
 // Open opens or creates the database file.
@@ -89,7 +94,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s to the current layout: %w", path, err)
 	}
-	return &Store{db: db, writes: &group{db: db}}, nil
+	c := newCache()
+	return &Store{db: db, writes: &group{db: db, cache: c}, cache: c}, nil
 }
 
 // migrate brings the file to the current layout. A current file costs one
@@ -215,7 +221,12 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 // Tx is one transaction over any number of collections, for changes that
 // must happen together (an agent's draft and its versions).
 type Tx struct {
-	tx *bolt.Tx
+	tx    *bolt.Tx
+	cache *cache
+	// gen is the cache's generation when a read-only transaction began;
+	// cached says it may read the cache at all (cache.go).
+	gen    uint64
+	cached bool
 }
 
 // View runs fn in a read-only transaction.
@@ -223,7 +234,8 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	gen, ok := s.cache.reading() // before bbolt begins the transaction
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, cache: s.cache, gen: gen, cached: ok}) })
 }
 
 // Write runs fn in a read-write transaction, committed only if fn returns nil.
@@ -233,7 +245,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.writes.write(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.writes.write(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, cache: s.cache}) })
 }
 
 // Create stores a new document. It fails with ErrExists if the id is taken.
@@ -243,6 +255,7 @@ func (t *Tx) Create(coll, tenant, id string, doc []byte) (Record, error) {
 		return Record{}, err
 	}
 	docs, order := b.Bucket(docsBucket), b.Bucket(orderBucket)
+	t.cache.touch(docKey{coll, tenant, id})
 	if docs.Get([]byte(id)) != nil {
 		return Record{}, fmt.Errorf("create %s/%s: %w", coll, id, ErrExists)
 	}
@@ -278,9 +291,20 @@ func (t *Tx) locate(op, coll, tenant, id string) (*bolt.Bucket, []byte, error) {
 
 // Get reads one document. The Doc is a copy, valid after the transaction.
 func (t *Tx) Get(coll, tenant, id string) (Record, error) {
+	k := docKey{coll, tenant, id}
+	if t.cached {
+		if v, ok := t.cache.get(t.gen, k); ok {
+			seq, meta, doc := decodeValue(v)
+			return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
+		}
+	}
 	_, v, err := t.locate("get", coll, tenant, id)
 	if err != nil {
 		return Record{}, err
+	}
+	if t.cached {
+		v = bytes.Clone(v)
+		t.cache.put(t.gen, k, v)
 	}
 	seq, meta, doc := decodeValue(v)
 	return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
@@ -293,6 +317,7 @@ func (t *Tx) Put(coll, tenant, id string, meta Meta, doc []byte) error {
 	if err != nil {
 		return err
 	}
+	t.cache.touch(docKey{coll, tenant, id})
 	seq, was, _ := decodeValue(v)
 	if err := reindex(b, id, seq, was, meta); err != nil {
 		return err
@@ -368,6 +393,7 @@ func (t *Tx) Update(coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]
 	if err != nil {
 		return Record{}, err
 	}
+	t.cache.touch(docKey{coll, tenant, id})
 	seq, meta, doc := decodeValue(v)
 	was := meta
 	next, err := fn(doc, &meta)
@@ -392,6 +418,7 @@ func (t *Tx) Delete(coll, tenant, id string) error {
 	if err != nil {
 		return err
 	}
+	t.cache.touch(docKey{coll, tenant, id})
 	seq, meta, _ := decodeValue(v)
 	if err := b.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
 		return err
@@ -408,6 +435,7 @@ func (t *Tx) DeleteTenant(coll, tenant string) error {
 	if b == nil || b.Bucket([]byte(tenant)) == nil {
 		return nil
 	}
+	t.cache.touchAll()
 	return b.DeleteBucket([]byte(tenant))
 }
 
@@ -416,6 +444,7 @@ func (t *Tx) DeleteCollection(coll string) error {
 	if t.tx.Bucket([]byte(coll)) == nil {
 		return nil
 	}
+	t.cache.touchAll()
 	return t.tx.DeleteBucket([]byte(coll))
 }
 

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"strings"
+	"sync"
+)
+
+// cache keeps the stored values of documents read lately, so that a
+// read-only transaction's Get of one of them skips bbolt's three nested
+// bucket lookups and B-tree search: a quarter of what agentmock itself
+// spends on a GET, and a client that polls a call's status GETs the same
+// document again and again.
+//
+// Invariants:
+//   - an entry holds a document's value as the file holds it now, for the
+//     state after commit number gen;
+//   - gen counts write transactions begun and ended: it moves when a write
+//     transaction begins and again when it ends, committed or not, and busy
+//     is true in between;
+//   - a read-only transaction may use the cache only while gen is what it
+//     was when the transaction began, which was read before bbolt began it,
+//     and busy is false. No write can then have begun since, so bbolt's
+//     snapshot is the file as it is now, and the entries agree with every
+//     other read of the transaction;
+//   - a write transaction records the documents it touches, and its end
+//     drops their entries (all entries, for what removes a tenant or a
+//     collection) before moving gen, so that no entry outlives the value
+//     it holds;
+//   - entries are filled only by a read-only transaction that may use the
+//     cache, from what it read of bbolt, and never written to after;
+//   - the entries' values total at most maxBytes.
+type cache struct {
+	mu      sync.RWMutex
+	gen     uint64
+	busy    bool
+	entries map[docKey][]byte
+	bytes   int
+	// touched are the documents the write in flight changed; all is set
+	// when it removed more than documents.
+	touched []docKey
+	all     bool
+}
+
+type docKey struct{ coll, tenant, id string }
+
+const (
+	// cacheBytes bounds the values kept: a few thousand agents.
+	cacheBytes = 8 << 20
+	// cacheValueBytes is the largest value kept, so that a few big
+	// documents do not push out every other.
+	cacheValueBytes = 64 << 10
+)
+
+func newCache() *cache { return &cache{entries: map[docKey][]byte{}} }
+
+// reading is the generation a read-only transaction about to begin may use
+// the cache at; ok is false while a write is in flight.
+func (c *cache) reading() (gen uint64, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen, !c.busy
+}
+
+// get returns a document's stored value, valid for a transaction that
+// began at gen.
+func (c *cache) get(gen uint64, k docKey) ([]byte, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.gen != gen || c.busy {
+		return nil, false
+	}
+	v, ok := c.entries[k]
+	return v, ok
+}
+
+// put keeps a value a transaction that began at gen read from bbolt; v
+// must be the cache's own copy.
+func (c *cache) put(gen uint64, k docKey, v []byte) {
+	if len(v) > cacheValueBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.busy {
+		return
+	}
+	if old, ok := c.entries[k]; ok {
+		c.bytes -= len(old)
+	}
+	for key, old := range c.entries {
+		if c.bytes+len(v) <= cacheBytes {
+			break
+		}
+		// Map order is as good as any: what is read often comes back.
+		delete(c.entries, key)
+		c.bytes -= len(old)
+	}
+	c.entries[docKey{coll: strings.Clone(k.coll), tenant: strings.Clone(k.tenant), id: strings.Clone(k.id)}] = v
+	c.bytes += len(v)
+}
+
+// begin marks a write transaction in flight.
+func (c *cache) begin() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = true
+	c.gen++
+}
+
+// touch records a document the write in flight changes.
+func (c *cache) touch(k docKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.touched = append(c.touched, k)
+}
+
+// touchAll records that the write in flight removes more than documents.
+func (c *cache) touchAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.all = true
+}
+
+// end drops what the write touched, whether or not it was committed: a
+// batch that failed is run again without the write that failed it.
+func (c *cache) end() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.all {
+		clear(c.entries)
+		c.bytes = 0
+	}
+	for _, k := range c.touched {
+		if old, ok := c.entries[k]; ok {
+			delete(c.entries, k)
+			c.bytes -= len(old)
+		}
+	}
+	c.touched, c.all = c.touched[:0], false
+	c.gen++
+	c.busy = false
+}
