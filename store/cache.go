@@ -73,6 +73,18 @@ func (c *cache) get(gen uint64, k docKey) ([]byte, bool) {
 	return v, ok
 }
 
+// current returns a document's stored value as the file holds it now, for
+// a read that is a transaction of its own (Store.Get).
+func (c *cache) current(k docKey) ([]byte, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.busy {
+		return nil, false
+	}
+	v, ok := c.entries[k]
+	return v, ok
+}
+
 // put keeps a value a transaction that began at gen read from bbolt; v
 // must be the cache's own copy.
 func (c *cache) put(gen uint64, k docKey, v []byte) {

@@ -46,6 +46,17 @@ func TestCacheServesReads(t *testing.T) {
 	again, err := s.Get(ctx, "c", "t", "a")
 	require.NoError(t, err)
 	assert.Equal(t, `{"v":"cached"}`, string(again.Doc), "a caller's changes to its record do not reach the cache")
+	require.NoError(t, s.View(ctx, func(tx *Tx) error {
+		rec, err = tx.Get("c", "t", "a")
+		return err
+	}))
+	assert.Equal(t, `{"v":"cached"}`, string(rec.Doc), "a transaction's Get reads the cache too")
+
+	s.cache.begin() // as a write does
+	rec, err = s.Get(ctx, "c", "t", "a")
+	s.cache.end()
+	require.NoError(t, err)
+	assert.Equal(t, `{"v":1}`, string(rec.Doc), "while a write is in flight, reads go to bbolt")
 }
 
 // TestCacheDropsWhatWritesChange: after every kind of write, a Get that

@@ -561,8 +561,16 @@ func (s *Store) Create(ctx context.Context, coll, tenant, id string, doc []byte)
 	return rec, wrap(err)
 }
 
-// Get reads one document.
+// Get reads one document. One that the cache holds is read without a
+// transaction at all: a read of one value is a snapshot of its own.
 func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, err error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if v, ok := s.cache.current(docKey{coll, tenant, id}); ok {
+		seq, meta, doc := decodeValue(v)
+		return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
+	}
 	err = s.View(ctx, func(tx *Tx) error {
 		rec, err = tx.Get(coll, tenant, id)
 		return err

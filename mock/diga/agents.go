@@ -190,14 +190,20 @@ func (d *diga) getAgent(e provider.Engine) provider.Handler {
 			return provider.Response{}, &provider.Error{Status: http.StatusBadRequest, Code: "BAD_PARAMETER",
 				Message: "Cannot specify both version_id and is_published parameters together"}
 		}
+		if versionID == "" && !wantPublished {
+			// The draft alone: its versions are not read, and the store
+			// answers it without a transaction when it holds it in memory.
+			draft, err := e.Store().Get(req.Ctx, collDigaAgents, req.Tenant, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return provider.Response{}, agentNotFound(id)
+			}
+			if err != nil {
+				return provider.Response{}, err
+			}
+			return provider.Response{Status: http.StatusOK, Body: json.RawMessage(draft.Doc)}, nil
+		}
 		var doc []byte
 		err := e.Store().View(req.Ctx, func(tx *store.Tx) error {
-			if versionID == "" && !wantPublished {
-				// The draft alone: its versions are not read.
-				draft, err := draftOf(tx, req.Tenant, id)
-				doc = draft.Doc
-				return err
-			}
 			draft, vs, err := versions(tx, req.Tenant, id)
 			if err != nil {
 				return err
