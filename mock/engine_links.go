@@ -37,14 +37,34 @@ func holdRefs(r *resources.Resource, doc map[string]any) {
 
 // linksOf returns the links of the resource an operation answers with,
 // those the answer's schema declares, or nil.
+// They depend on the document alone, so each pair of operation and schema
+// is worked out once: walking the schema's members was a twentieth of a
+// page. The slice is shared, for reading only.
 func (s *Server) linksOf(key string, sch *openapi3.Schema) []resources.Link {
 	b := s.model.Binding(key)
 	if b == nil || b.Resource == nil || len(b.Resource.Links) == 0 {
 		return nil
 	}
+	k := linksKey{key, sch}
+	if links, ok := s.links.Load(k); ok {
+		return links.([]resources.Link)
+	}
+	links := declaredLinks(b.Resource.Links, sch)
+	s.links.Store(k, links)
+	return links
+}
+
+// linksKey names what linksOf works out once.
+type linksKey struct {
+	op  string
+	sch *openapi3.Schema
+}
+
+// declaredLinks are those of links whose member sch declares.
+func declaredLinks(links []resources.Link, sch *openapi3.Schema) []resources.Link {
 	members := resources.Members(sch)
 	var out []resources.Link
-	for _, l := range b.Resource.Links {
+	for _, l := range links {
 		if members[l.Member] != nil {
 			out = append(out, l)
 		}

@@ -128,6 +128,8 @@ type Server struct {
 	// provider's own violation body fits it: learned from the first
 	// violation answered with that schema, as it depends on nothing else.
 	violationsFit sync.Map // *openapi3.Schema → bool
+	// links are what linksOf worked out, by operation and schema.
+	links sync.Map // linksKey → []resources.Link
 }
 
 func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provider.Provider, cfg Config) (*Server, error) {
