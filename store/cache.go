@@ -1,9 +1,6 @@
 package store
 
-import (
-	"strings"
-	"sync"
-)
+import "sync"
 
 // cache keeps the stored values of documents read lately, so that a
 // read-only transaction's Get of one of them skips bbolt's three nested
@@ -33,15 +30,26 @@ type cache struct {
 	mu      sync.RWMutex
 	gen     uint64
 	busy    bool
-	entries map[docKey][]byte
+	// entries are keyed by cacheKey, a string of collection, tenant and id,
+	// so that a lookup with a key made in a stack buffer allocates nothing.
+	entries map[string][]byte
 	bytes   int
-	// touched are the documents the write in flight changed; all is set
-	// when it removed more than documents.
-	touched []docKey
+	// touched are the keys of the documents the write in flight changed;
+	// all is set when it removed more than documents.
+	touched []string
 	all     bool
 }
 
-type docKey struct{ coll, tenant, id string }
+// cacheKey appends a document's key to buf. The NUL cannot be in a
+// collection's or a tenant's name, which the store's callers make.
+func cacheKey[ID string | []byte](buf []byte, coll, tenant string, id ID) []byte {
+	buf = append(append(buf, coll...), 0)
+	buf = append(append(buf, tenant...), 0)
+	return append(buf, id...)
+}
+
+// keyBuf is room for a key on the stack: an itellico agent's is 60 bytes.
+type keyBuf [128]byte
 
 const (
 	// cacheBytes bounds the values kept: a few thousand agents.
@@ -51,7 +59,7 @@ const (
 	cacheValueBytes = 64 << 10
 )
 
-func newCache() *cache { return &cache{entries: map[docKey][]byte{}} }
+func newCache() *cache { return &cache{entries: map[string][]byte{}} }
 
 // reading is the generation a read-only transaction about to begin may use
 // the cache at; ok is false while a write is in flight.
@@ -61,33 +69,33 @@ func (c *cache) reading() (gen uint64, ok bool) {
 	return c.gen, !c.busy
 }
 
-// get returns a document's stored value, valid for a transaction that
-// began at gen.
-func (c *cache) get(gen uint64, k docKey) ([]byte, bool) {
+// get returns the stored value under a cacheKey, valid for a transaction
+// that began at gen.
+func (c *cache) get(gen uint64, k []byte) ([]byte, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.gen != gen || c.busy {
 		return nil, false
 	}
-	v, ok := c.entries[k]
+	v, ok := c.entries[string(k)]
 	return v, ok
 }
 
 // current returns a document's stored value as the file holds it now, for
 // a read that is a transaction of its own (Store.Get).
-func (c *cache) current(k docKey) ([]byte, bool) {
+func (c *cache) current(k []byte) ([]byte, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.busy {
 		return nil, false
 	}
-	v, ok := c.entries[k]
+	v, ok := c.entries[string(k)]
 	return v, ok
 }
 
 // put keeps a value a transaction that began at gen read from bbolt; v
 // must be the cache's own copy.
-func (c *cache) put(gen uint64, k docKey, v []byte) {
+func (c *cache) put(gen uint64, k []byte, v []byte) {
 	if len(v) > cacheValueBytes {
 		return
 	}
@@ -96,7 +104,7 @@ func (c *cache) put(gen uint64, k docKey, v []byte) {
 	if c.gen != gen || c.busy {
 		return
 	}
-	if old, ok := c.entries[k]; ok {
+	if old, ok := c.entries[string(k)]; ok {
 		c.bytes -= len(old)
 	}
 	for key, old := range c.entries {
@@ -107,7 +115,7 @@ func (c *cache) put(gen uint64, k docKey, v []byte) {
 		delete(c.entries, key)
 		c.bytes -= len(old)
 	}
-	c.entries[docKey{coll: strings.Clone(k.coll), tenant: strings.Clone(k.tenant), id: strings.Clone(k.id)}] = v
+	c.entries[string(k)] = v
 	c.bytes += len(v)
 }
 
@@ -120,7 +128,8 @@ func (c *cache) begin() {
 }
 
 // touch records a document the write in flight changes.
-func (c *cache) touch(k docKey) {
+func (c *cache) touch(coll, tenant, id string) {
+	k := string(cacheKey(nil, coll, tenant, id))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.touched = append(c.touched, k)

@@ -34,7 +34,7 @@ func TestCacheServesReads(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"v":1}`, string(rec.Doc))
 
-	k := docKey{"c", "t", "a"}
+	k := string(cacheKey(nil, "c", "t", "a"))
 	v, ok := s.cache.entries[k]
 	require.True(t, ok, "the read is kept")
 	s.cache.entries[k] = append(v[:headerLen:headerLen], `{"v":"cached"}`...)
@@ -96,15 +96,24 @@ func TestCacheDropsWhatWritesChange(t *testing.T) {
 				rec, err := s.Get(ctx, "c", "t", "a")
 				require.NoError(t, err)
 				require.Equal(t, `{"v":1}`, string(rec.Doc))
+				page, err := s.List(ctx, "c", "t", Query{})
+				require.NoError(t, err)
+				require.Len(t, page.Records, 1)
+				require.Equal(t, `{"v":1}`, string(page.Records[0].Doc))
 			}
 			require.NoError(t, s.Write(ctx, tc.write))
+			page, err := s.List(ctx, "c", "t", Query{})
+			require.NoError(t, err)
 			rec, err := s.Get(ctx, "c", "t", "a")
 			if tc.want == "" {
 				assert.ErrorIs(t, err, ErrNotFound)
+				assert.Empty(t, page.Records)
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, string(rec.Doc))
+			require.Len(t, page.Records, 1)
+			assert.Equal(t, tc.want, string(page.Records[0].Doc), "a list reads what was written")
 		})
 	}
 }
@@ -230,7 +239,7 @@ func TestCacheKeepsAnOpenTransactionsSnapshot(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "1", string(rec.Doc))
 	}
-	require.Contains(t, s.cache.entries, docKey{"c", "t", "b"}, "the later transaction kept b")
+	require.Contains(t, s.cache.entries, string(cacheKey(nil, "c", "t", "b")), "the later transaction kept b")
 	close(wrote)
 	require.NoError(t, <-viewed)
 	assert.Equal(t, "0", a)
@@ -238,6 +247,32 @@ func TestCacheKeepsAnOpenTransactionsSnapshot(t *testing.T) {
 	rec, err := s.Get(ctx, "c", "t", "b")
 	require.NoError(t, err)
 	assert.Equal(t, "1", string(rec.Doc), "what the open transaction read is not kept")
+}
+
+// TestCacheKeepsWhatAPageShows: a list keeps the documents on its page,
+// and answers them from the cache the next time, but not those a filter
+// read and passed over.
+func TestCacheKeepsWhatAPageShows(t *testing.T) {
+	ctx := context.Background()
+	s := openCached(t)
+	for i := range 6 {
+		_, err := s.Create(ctx, "c", "t", fmt.Sprint("d", i), []byte(fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	even := func(doc []byte) bool { return (doc[0]-'0')%2 == 0 }
+	page, err := s.List(ctx, "c", "t", Query{Limit: 2, Match: even})
+	require.NoError(t, err)
+	require.Equal(t, []string{"d0", "d2"}, []string{page.Records[0].ID, page.Records[1].ID})
+	var kept []string
+	for k := range s.cache.entries {
+		kept = append(kept, k[len("c\x00t\x00"):])
+	}
+	assert.ElementsMatch(t, []string{"d0", "d2"}, kept, "only the page is kept")
+
+	s.cache.entries[string(cacheKey(nil, "c", "t", "d2"))] = encodeValue(page.Records[1].Seq, Meta{}, []byte("8"))
+	page, err = s.List(ctx, "c", "t", Query{Limit: 2, Match: even})
+	require.NoError(t, err)
+	assert.Equal(t, "8", string(page.Records[1].Doc), "the page's documents come from the cache")
 }
 
 // TestCacheIsBounded: the values kept never exceed cacheBytes, and a value
@@ -268,5 +303,5 @@ func TestCacheIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Get(ctx, "c", "t", "big")
 	require.NoError(t, err)
-	assert.NotContains(t, s.cache.entries, docKey{"c", "t", "big"})
+	assert.NotContains(t, s.cache.entries, string(cacheKey(nil, "c", "t", "big")))
 }

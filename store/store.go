@@ -255,7 +255,7 @@ func (t *Tx) Create(coll, tenant, id string, doc []byte) (Record, error) {
 		return Record{}, err
 	}
 	docs, order := b.Bucket(docsBucket), b.Bucket(orderBucket)
-	t.cache.touch(docKey{coll, tenant, id})
+	t.cache.touch(coll, tenant, id)
 	if docs.Get([]byte(id)) != nil {
 		return Record{}, fmt.Errorf("create %s/%s: %w", coll, id, ErrExists)
 	}
@@ -291,7 +291,8 @@ func (t *Tx) locate(op, coll, tenant, id string) (*bolt.Bucket, []byte, error) {
 
 // Get reads one document. The Doc is a copy, valid after the transaction.
 func (t *Tx) Get(coll, tenant, id string) (Record, error) {
-	k := docKey{coll, tenant, id}
+	var buf keyBuf
+	k := cacheKey(buf[:0], coll, tenant, id)
 	if t.cached {
 		if v, ok := t.cache.get(t.gen, k); ok {
 			seq, meta, doc := decodeValue(v)
@@ -317,7 +318,7 @@ func (t *Tx) Put(coll, tenant, id string, meta Meta, doc []byte) error {
 	if err != nil {
 		return err
 	}
-	t.cache.touch(docKey{coll, tenant, id})
+	t.cache.touch(coll, tenant, id)
 	seq, was, _ := decodeValue(v)
 	if err := reindex(b, id, seq, was, meta); err != nil {
 		return err
@@ -393,7 +394,7 @@ func (t *Tx) Update(coll, tenant, id string, fn func(doc []byte, meta *Meta) ([]
 	if err != nil {
 		return Record{}, err
 	}
-	t.cache.touch(docKey{coll, tenant, id})
+	t.cache.touch(coll, tenant, id)
 	seq, meta, doc := decodeValue(v)
 	was := meta
 	next, err := fn(doc, &meta)
@@ -418,7 +419,7 @@ func (t *Tx) Delete(coll, tenant, id string) error {
 	if err != nil {
 		return err
 	}
-	t.cache.touch(docKey{coll, tenant, id})
+	t.cache.touch(coll, tenant, id)
 	seq, meta, _ := decodeValue(v)
 	if err := b.Bucket(orderBucket).Delete(seqKey(seq)); err != nil {
 		return err
@@ -545,7 +546,11 @@ func (t *Tx) List(coll, tenant string, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	page, err := list(b, q)
+	src := &bucketSource{docs: b.Bucket(docsBucket), c: b.Bucket(orderBucket).Cursor()}
+	if t.cached {
+		src.cache, src.gen, src.coll, src.tenant = t.cache, t.gen, coll, tenant
+	}
+	page, err := walk(src, q, func(where func(Meta) bool) int { return counted(b, where) })
 	if err != nil {
 		return Page{}, fmt.Errorf("list %s: %w", coll, err)
 	}
@@ -567,7 +572,8 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, e
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	if v, ok := s.cache.current(docKey{coll, tenant, id}); ok {
+	var buf keyBuf
+	if v, ok := s.cache.current(cacheKey(buf[:0], coll, tenant, id)); ok {
 		seq, meta, doc := decodeValue(v)
 		return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
 	}
@@ -660,6 +666,8 @@ type source interface {
 	// It is a method, not a closure next returns, which cost a page an
 	// allocation per record.
 	read() (seq uint64, doc []byte, found bool)
+	// keep is told the id of a record read last that is on the page.
+	keep(id string)
 }
 
 func list(t *bolt.Bucket, q Query) (Page, error) {
@@ -745,7 +753,9 @@ walk:
 				break walk
 			}
 		default:
-			page.Records = append(page.Records, Record{ID: string(id), Seq: seq, Meta: meta, Doc: docs.copy(doc)})
+			r := Record{ID: string(id), Seq: seq, Meta: meta, Doc: docs.copy(doc)}
+			src.keep(r.ID)
+			page.Records = append(page.Records, r)
 		}
 	}
 	if tallied {
@@ -832,6 +842,13 @@ type bucketSource struct {
 	c    *bolt.Cursor
 	k, v []byte
 	cur  []byte // the id next returned last
+	// cache, when set, is read before the documents and kept what a page
+	// shows, at generation gen: a list's documents are a B-tree search
+	// each, a quarter of a page of 100.
+	cache        *cache
+	gen          uint64
+	coll, tenant string
+	stored       []byte // the value read last, when read from bbolt
 	// dc reads the documents the index names. One cursor serves a whole
 	// page: bbolt's Get makes a cursor per call, whose stack grows anew
 	// each time (a tenth of a page of 100).
@@ -880,12 +897,30 @@ func (b *bucketSource) next(forward bool) ([]byte, Meta, bool) {
 }
 
 func (b *bucketSource) read() (uint64, []byte, bool) {
+	b.stored = nil
+	if b.cache != nil {
+		var buf keyBuf
+		if v, ok := b.cache.get(b.gen, cacheKey(buf[:0], b.coll, b.tenant, b.cur)); ok {
+			seq, _, doc := decodeValue(v)
+			return seq, doc, true
+		}
+	}
 	stored := b.doc(b.cur)
 	if stored == nil {
 		return 0, nil, false
 	}
+	b.stored = stored
 	seq, _, doc := decodeValue(stored)
 	return seq, doc, true
+}
+
+// keep puts the record read last in the cache, if it came from bbolt:
+// only what a page shows is kept, not what a filter read and passed over.
+func (b *bucketSource) keep(id string) {
+	if b.cache != nil && b.stored != nil {
+		var buf keyBuf
+		b.cache.put(b.gen, cacheKey(buf[:0], b.coll, b.tenant, id), bytes.Clone(b.stored))
+	}
 }
 
 // sliceSource walks records held in memory, in creation order.
@@ -928,6 +963,8 @@ func (s *sliceSource) next(forward bool) ([]byte, Meta, bool) {
 }
 
 func (s *sliceSource) read() (uint64, []byte, bool) { return s.cur.Seq, s.cur.Doc, true }
+
+func (s *sliceSource) keep(string) {}
 
 func step(c *bolt.Cursor, forward bool) ([]byte, []byte) {
 	if forward {
