@@ -27,9 +27,9 @@ import "sync"
 //     cache, from what it read of bbolt, and never written to after;
 //   - the entries' values total at most maxBytes.
 type cache struct {
-	mu      sync.RWMutex
-	gen     uint64
-	busy    bool
+	mu   sync.RWMutex
+	gen  uint64
+	busy bool
 	// entries are keyed by cacheKey, a string of collection, tenant and id,
 	// so that a lookup with a key made in a stack buffer allocates nothing.
 	entries map[string][]byte
