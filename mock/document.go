@@ -136,7 +136,7 @@ func (d *document) fitError(s *Server, route *openapi.Route, e *provider.Error, 
 	if route == nil {
 		return problem
 	}
-	sch := openapi.ResponseSchema(route.Operation, e.Status)
+	sch := route.ResponseSchema(e.Status)
 	if sch == nil || s.conforms(sch, problem) {
 		return problem
 	}

@@ -182,7 +182,7 @@ func (s *Server) missingAs(req *provider.Request, r *resources.Resource, id stri
 // answer projects a stored record onto the schema an operation answers
 // with: members it does not declare (a secret shown once) are dropped.
 func (s *Server) answer(req *provider.Request, status int, raw []byte) (provider.Response, error) {
-	sch := openapi.ResponseSchema(req.Route.Operation, status)
+	sch := req.Route.ResponseSchema(status)
 	if sch == nil {
 		if req.Route.Operation.Responses.Status(status) != nil && status == http.StatusNoContent {
 			return provider.Response{Status: status}, nil
@@ -210,7 +210,7 @@ func (s *Server) get(req *provider.Request, b *resources.Binding) (provider.Resp
 	if err != nil {
 		return provider.Response{}, err
 	}
-	return s.answer(req, openapi.SuccessStatus(req.Route.Operation), rec.Doc)
+	return s.answer(req, req.Route.SuccessStatus(), rec.Doc)
 }
 
 // stored reads the record an operation names, in the caller's
@@ -345,7 +345,7 @@ func (s *Server) build(tx *store.Tx, req *provider.Request, r *resources.Resourc
 			}
 		}
 	}
-	create := openapi.RequestSchema(req.Route.Operation)
+	create := req.Route.RequestSchema()
 	for _, sch := range []*openapi3.Schema{answerSch, r.Item} {
 		s.fill(sch, create, doc, d.rng)
 	}
@@ -436,8 +436,8 @@ func (s *Server) create(req *provider.Request, b *resources.Binding) (provider.R
 	}
 	p := s.placeOf(req, b)
 	body := aliased(b.Resource, req.Body)
-	status := openapi.SuccessStatus(req.Route.Operation)
-	answerSch := openapi.ResponseSchema(req.Route.Operation, status)
+	status := req.Route.SuccessStatus()
+	answerSch := req.Route.ResponseSchema(status)
 	if answerSch == nil {
 		answerSch = b.Resource.Item
 	}
@@ -507,7 +507,7 @@ func (s *Server) update(req *provider.Request, b *resources.Binding) (provider.R
 	if err != nil {
 		return provider.Response{}, err
 	}
-	return s.answer(req, openapi.SuccessStatus(req.Route.Operation), out)
+	return s.answer(req, req.Route.SuccessStatus(), out)
 }
 
 // modify changes a stored record in the caller's transaction: a 404 of
@@ -581,8 +581,8 @@ func (s *Server) remove(req *provider.Request, b *resources.Binding) (provider.R
 	if err != nil {
 		return provider.Response{}, err
 	}
-	status := openapi.SuccessStatus(req.Route.Operation)
-	if sch := openapi.ResponseSchema(req.Route.Operation, status); sch != nil && len(openapi.View(sch).Properties) > 0 {
+	status := req.Route.SuccessStatus()
+	if sch := req.Route.ResponseSchema(status); sch != nil && len(openapi.View(sch).Properties) > 0 {
 		return s.answer(req, status, rec.Doc) // the deleted record, where the document answers with one
 	}
 	return provider.Deleted(req.Route), nil
@@ -614,7 +614,7 @@ func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provide
 	body := aliased(b.Resource, req.Body)
 	id := p.item(b.Resource)
 	d := s.draw()
-	status := openapi.SuccessStatus(req.Route.Operation)
+	status := req.Route.SuccessStatus()
 	var doc []byte
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) error {
 		rec, err := s.stored(tx, req, b, p, id)
@@ -648,8 +648,8 @@ func (s *Server) duplicate(req *provider.Request, b *resources.Binding) (provide
 func (s *Server) rotate(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
 	d := s.draw()
-	status := openapi.SuccessStatus(req.Route.Operation)
-	answerSch := openapi.ResponseSchema(req.Route.Operation, status)
+	status := req.Route.SuccessStatus()
+	answerSch := req.Route.ResponseSchema(status)
 	var out []byte
 	err := s.store.Write(req.Ctx, func(tx *store.Tx) (err error) {
 		if err := s.parents(tx, req, b, p); err != nil {
@@ -687,8 +687,8 @@ func (s *Server) act(req *provider.Request, b *resources.Binding) (provider.Resp
 	if err != nil {
 		return provider.Response{}, err
 	}
-	status := openapi.SuccessStatus(req.Route.Operation)
-	if sch := openapi.ResponseSchema(req.Route.Operation, status); sch != nil && openapi.View(sch) == openapi.View(b.Resource.Item) {
+	status := req.Route.SuccessStatus()
+	if sch := req.Route.ResponseSchema(status); sch != nil && openapi.View(sch) == openapi.View(b.Resource.Item) {
 		return s.answer(req, status, rec.Doc)
 	}
 	return s.stable(req)
@@ -699,7 +699,7 @@ func (s *Server) act(req *provider.Request, b *resources.Binding) (provider.Resp
 // from the tenant, the same every time.
 func (s *Server) singleton(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	status := openapi.SuccessStatus(req.Route.Operation)
+	status := req.Route.SuccessStatus()
 	fresh := func() map[string]any {
 		doc := map[string]any{}
 		s.fill(b.Resource.Item, nil, doc, seeded(s.cfg.GenerationSeed, p.coll, p.tenant))
@@ -756,8 +756,8 @@ func (s *Server) singleton(req *provider.Request, b *resources.Binding) (provide
 // generated from its schema, the same for the same request: seeded by the
 // operation, the tenant, the path, the query and the body.
 func (s *Server) stable(req *provider.Request) (provider.Response, error) {
-	status := openapi.SuccessStatus(req.Route.Operation)
-	sch := openapi.ResponseSchema(req.Route.Operation, status)
+	status := req.Route.SuccessStatus()
+	sch := req.Route.ResponseSchema(status)
 	if sch == nil {
 		return s.example(req, status, "", false)
 	}

@@ -23,8 +23,8 @@ import (
 // failures) are empty.
 func (s *Server) createBatch(req *provider.Request, b *resources.Binding) (provider.Response, error) {
 	p := s.placeOf(req, b)
-	status := openapi.SuccessStatus(req.Route.Operation)
-	answerSch := openapi.ResponseSchema(req.Route.Operation, status)
+	status := req.Route.SuccessStatus()
+	answerSch := req.Route.ResponseSchema(status)
 	itemSch := openapi.View(openapi.View(answerSch).Properties[b.Batch].Value).Items.Value
 	bodies, err := batchBodies(req, b.Resource, itemSch)
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *Server) mergeEach(req *provider.Request, b *resources.Binding) (provide
 	if err != nil {
 		return provider.Response{}, err
 	}
-	status := openapi.SuccessStatus(req.Route.Operation)
+	status := req.Route.SuccessStatus()
 	if status == http.StatusNoContent {
 		return provider.Response{Status: status}, nil
 	}
@@ -185,8 +185,8 @@ func (s *Server) excerpt(req *provider.Request, b *resources.Binding) (provider.
 	if err != nil {
 		return provider.Response{}, err
 	}
-	status := openapi.SuccessStatus(req.Route.Operation)
-	for _, name := range openapi.View(openapi.ResponseSchema(req.Route.Operation, status)).Required {
+	status := req.Route.SuccessStatus()
+	for _, name := range openapi.View(req.Route.ResponseSchema(status)).Required {
 		if doc[name] == nil {
 			e := s.missing(req, b.Resource, id)
 			e.Message = fmt.Sprintf("%s %s has no %s yet", provider.Capitalized(words(b.Resource)), id, name)

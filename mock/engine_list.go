@@ -26,7 +26,7 @@ func (s *Server) list(req *provider.Request, b *resources.Binding) (provider.Res
 	if err != nil {
 		return provider.Response{}, err
 	}
-	if env := openapi.View(openapi.ResponseSchema(req.Route.Operation, openapi.SuccessStatus(req.Route.Operation))); env != nil {
+	if env := openapi.View(req.Route.ResponseSchema(req.Route.SuccessStatus())); env != nil {
 		for _, k := range []string{"count", "total", "total_count", "total_pages"} {
 			if env.Properties[k] != nil && (k != "total_pages" || pp.Page > 0) {
 				pp.Count = true

@@ -131,7 +131,7 @@ func uploads(req *provider.Request) ([]upload, error) {
 	if !ok {
 		return nil, nil
 	}
-	_, files, err := readForm(req.Raw, boundary, openapi.FormSchema(req.Route.Operation))
+	_, files, err := readForm(req.Raw, boundary, req.Route.FormSchema())
 	if err != nil {
 		return nil, fmt.Errorf("read form: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 // stored in the response's shape (catalogue entries, records written under
 // another document) are projected onto it.
 func (s *Server) Envelope(req *provider.Request, pp provider.PageParams, p store.Page, reshape bool) (provider.Response, error) {
-	sch := openapi.ResponseSchema(req.Route.Operation, http.StatusOK)
+	sch := req.Route.ResponseSchema(http.StatusOK)
 	envelope := openapi.View(sch)
 	name, itemSchema := "data", resources.ListItems(sch)
 	plain := envelope != nil && envelope.Items != nil

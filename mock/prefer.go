@@ -67,7 +67,7 @@ func (p *preference) apply(k, v string) bool {
 func (s *Server) preferred(req *provider.Request, p preference) (provider.Response, error) {
 	status := p.code
 	if status == 0 {
-		status = openapi.SuccessStatus(req.Route.Operation)
+		status = req.Route.SuccessStatus()
 	}
 	if status >= 400 {
 		// The document's own example for that status (Diga's
@@ -84,7 +84,7 @@ func (s *Server) preferred(req *provider.Request, p preference) (provider.Respon
 // generated from its schema: how agentmock serves operations it has no
 // stateful behaviour for, and Prism's example/dynamic preferences.
 func (s *Server) example(req *provider.Request, status int, name string, dynamic bool) (provider.Response, error) {
-	sch := openapi.ResponseSchema(req.Route.Operation, status)
+	sch := req.Route.ResponseSchema(status)
 	if sch == nil {
 		if req.Route.Operation.Responses.Status(status) == nil {
 			return provider.Response{}, &provider.Error{Status: http.StatusNotFound, Code: "", Message: "The operation declares no response with status " + strconv.Itoa(status), Forced: true}

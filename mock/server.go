@@ -302,7 +302,7 @@ func (s *Server) serve(r *http.Request, route *openapi.Route, scratch *store.Are
 	}
 	h := s.handlers[route.Key]
 	if h == nil {
-		return s.example(req, openapi.SuccessStatus(route.Operation), "", false)
+		return s.example(req, route.SuccessStatus(), "", false)
 	}
 	return h(req)
 }
@@ -330,13 +330,13 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 		return nil, nil, nil
 	}
 	boundary, form := isForm(r)
-	if !form && rb != nil && openapi.FormSchema(route.Operation) != nil && openapi.RequestSchema(route.Operation) == nil {
+	if !form && rb != nil && route.FormSchema() != nil && route.RequestSchema() == nil {
 		return nil, nil, provider.Fail(http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
 	}
-	if form && (rb == nil || openapi.FormSchema(route.Operation) != nil) {
+	if form && (rb == nil || route.FormSchema() != nil) {
 		// A form (engine_multipart.go), also where a document forgot to
 		// declare the one its upload takes.
-		fields, _, err := readForm(data, boundary, openapi.FormSchema(route.Operation))
+		fields, _, err := readForm(data, boundary, route.FormSchema())
 		return data, fields, err
 	}
 	if rb == nil || rb.Value == nil {
@@ -373,7 +373,7 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 	if body == nil {
 		return vs
 	}
-	sch := openapi.BodySchema(route.Operation)
+	sch := route.BodySchema()
 	for _, m := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
 		if !s.cfg.AllowUnknownFields {
 			vs = append(vs, extraMember(m))
@@ -475,7 +475,7 @@ func unsecured(spec *openapi.Spec) map[*openapi3.Operation]*openapi3.Operation {
 // checks it before it leaves.
 func (s *Server) write(c echo.Context, route *openapi.Route, res provider.Response) error {
 	var data []byte
-	sch := openapi.ResponseSchema(route.Operation, res.Status)
+	sch := route.ResponseSchema(res.Status)
 	if res.Body != nil {
 		buf := s.buffers.get()
 		defer s.buffers.put(buf)
@@ -553,7 +553,7 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 		}
 	}
 	traceOf(c.Request()).violations = e.Violations
-	if e.Forced && (route == nil || openapi.ResponseSchema(route.Operation, e.Status) == nil) {
+	if e.Forced && (route == nil || route.ResponseSchema(e.Status) == nil) {
 		// A status the caller asked for (Prefer, a fault) that the operation
 		// does not declare still gets the provider's error body.
 		route = nil
@@ -582,7 +582,7 @@ func (s *Server) declaredErrorBody(route *openapi.Route, e *provider.Error) map[
 	if len(e.Violations) == 0 || route == nil {
 		return body
 	}
-	sch := openapi.ResponseSchema(route.Operation, e.Status)
+	sch := route.ResponseSchema(e.Status)
 	if sch == nil {
 		return body
 	}
@@ -618,7 +618,7 @@ func (s *Server) conforms(sch *openapi3.Schema, body map[string]any) bool {
 func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map[string]any, check bool) error {
 	var sch *openapi3.Schema
 	if route != nil {
-		sch = openapi.ResponseSchema(route.Operation, status)
+		sch = route.ResponseSchema(status)
 	}
 	if sch == nil {
 		sch = s.spec.Schema(s.prov.ErrorSchema())
@@ -647,7 +647,7 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 		}
 	}
 	mt := echo.MIMEApplicationJSON
-	if _, ok := s.prov.(*document); ok && (route == nil || openapi.ResponseSchema(route.Operation, status) == nil) {
+	if _, ok := s.prov.(*document); ok && (route == nil || route.ResponseSchema(status) == nil) {
 		mt = problemJSON // no shape of the document's own: RFC 7807
 	}
 	return c.Blob(status, mt, data)

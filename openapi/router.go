@@ -90,8 +90,9 @@ func newRouter(doc *openapi3.T) (*router, error) {
 		t.ops = map[string]*Route{}
 		for method, op := range item.Operations() {
 			t.ops[method] = &Route{
-				Route: &routers.Route{Spec: doc, Server: doc.Servers[0], Path: path, PathItem: item, Method: method, Operation: op},
-				Key:   OperationKey(method, path),
+				Route:   &routers.Route{Spec: doc, Server: doc.Servers[0], Path: path, PathItem: item, Method: method, Operation: op},
+				Key:     OperationKey(method, path),
+				schemas: schemasOf(op),
 			}
 		}
 		r.root.add(t)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/agentmock/agentmock/mock/provider"
-	"github.com/agentmock/agentmock/openapi"
 	"github.com/agentmock/agentmock/store"
 )
 
@@ -84,7 +83,7 @@ func (d *diga) createAgent(e provider.Engine) provider.Handler {
 		if err != nil {
 			return provider.Response{}, err
 		}
-		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(doc)}, nil
+		return provider.Response{Status: req.Route.SuccessStatus(), Body: json.RawMessage(doc)}, nil
 	}
 }
 
@@ -148,7 +147,7 @@ func (d *diga) patchAgent(e provider.Engine) provider.Handler {
 		if err != nil {
 			return provider.Response{}, err
 		}
-		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(rec.Doc), Checked: d.agents.Response}, nil
+		return provider.Response{Status: req.Route.SuccessStatus(), Body: json.RawMessage(rec.Doc), Checked: d.agents.Response}, nil
 	}
 }
 
@@ -271,7 +270,7 @@ func (d *diga) launchVersion(e provider.Engine) provider.Handler {
 		if err != nil {
 			return provider.Response{}, err
 		}
-		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(out)}, nil
+		return provider.Response{Status: req.Route.SuccessStatus(), Body: json.RawMessage(out)}, nil
 	}
 }
 
@@ -417,7 +416,7 @@ func (d *diga) publish(e provider.Engine) provider.Handler {
 		if target != "" {
 			res["published_version_id"] = target
 		}
-		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: res}, nil
+		return provider.Response{Status: req.Route.SuccessStatus(), Body: res}, nil
 	}
 }
 

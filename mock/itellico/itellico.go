@@ -242,7 +242,7 @@ func (it *itellico) createAgent(e provider.Engine) provider.Handler {
 		if err != nil {
 			return provider.Response{}, err
 		}
-		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation), Body: json.RawMessage(rec.Doc), Checked: it.agents.Response}, nil
+		return provider.Response{Status: req.Route.SuccessStatus(), Body: json.RawMessage(rec.Doc), Checked: it.agents.Response}, nil
 	}
 }
 
@@ -332,7 +332,7 @@ func (it *itellico) archiveAgent(e provider.Engine) provider.Handler {
 		if err != nil {
 			return provider.Response{}, err
 		}
-		return provider.Response{Status: openapi.SuccessStatus(req.Route.Operation)}, nil
+		return provider.Response{Status: req.Route.SuccessStatus()}, nil
 	}
 }
 

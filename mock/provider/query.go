@@ -108,7 +108,7 @@ func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.
 // Deleted answers a successful delete with the document's status: 204, or
 // the seed era's 200 with FastAPI's serialised None.
 func Deleted(route *openapi.Route) Response {
-	status := openapi.SuccessStatus(route.Operation)
+	status := route.SuccessStatus()
 	if status == http.StatusNoContent {
 		return Response{Status: status}
 	}
