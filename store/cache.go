@@ -1,6 +1,9 @@
 package store
 
-import "sync"
+import (
+	"encoding/binary"
+	"sync"
+)
 
 // cache keeps the stored values of documents read lately, so that a
 // read-only transaction's Get of one of them skips bbolt's three nested
@@ -40,11 +43,12 @@ type cache struct {
 	all     bool
 }
 
-// cacheKey appends a document's key to buf. The NUL cannot be in a
-// collection's or a tenant's name, which the store's callers make.
+// cacheKey appends a document's key to buf: the collection's and the
+// tenant's names, each after its length, then the id. The lengths make it
+// unambiguous whatever bytes the names hold.
 func cacheKey[ID string | []byte](buf []byte, coll, tenant string, id ID) []byte {
-	buf = append(append(buf, coll...), 0)
-	buf = append(append(buf, tenant...), 0)
+	buf = append(binary.AppendUvarint(buf, uint64(len(coll))), coll...)
+	buf = append(binary.AppendUvarint(buf, uint64(len(tenant))), tenant...)
 	return append(buf, id...)
 }
 

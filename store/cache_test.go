@@ -265,7 +265,7 @@ func TestCacheKeepsWhatAPageShows(t *testing.T) {
 	require.Equal(t, []string{"d0", "d2"}, []string{page.Records[0].ID, page.Records[1].ID})
 	var kept []string
 	for k := range s.cache.entries {
-		kept = append(kept, k[len("c\x00t\x00"):])
+		kept = append(kept, k[len(cacheKey(nil, "c", "t", "")):])
 	}
 	assert.ElementsMatch(t, []string{"d0", "d2"}, kept, "only the page is kept")
 
@@ -273,6 +273,21 @@ func TestCacheKeepsWhatAPageShows(t *testing.T) {
 	page, err = s.List(ctx, "c", "t", Query{Limit: 2, Match: even})
 	require.NoError(t, err)
 	assert.Equal(t, "8", string(page.Records[1].Doc), "the page's documents come from the cache")
+}
+
+// TestCacheKeysAreUnambiguous: no two documents share a key, whatever
+// bytes their collection, tenant and id hold.
+func TestCacheKeysAreUnambiguous(t *testing.T) {
+	seen := map[string][3]string{}
+	for _, k := range [][3]string{
+		{"c", "t", "ab"}, {"c", "ta", "b"}, {"ct", "", "ab"}, {"c", "t\x00a", "b"}, {"c", "t", "\x00ab"}, {"c\x01", "t", "ab"}, {"", "", ""}, {"", "", "\x00"},
+	} {
+		key := string(cacheKey(nil, k[0], k[1], k[2]))
+		if other, ok := seen[key]; ok {
+			t.Fatalf("%q and %q share a key", k, other)
+		}
+		seen[key] = k
+	}
 }
 
 // TestCacheIsBounded: the values kept never exceed cacheBytes, and a value

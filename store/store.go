@@ -292,8 +292,9 @@ func (t *Tx) locate(op, coll, tenant, id string) (*bolt.Bucket, []byte, error) {
 // Get reads one document. The Doc is a copy, valid after the transaction.
 func (t *Tx) Get(coll, tenant, id string) (Record, error) {
 	var buf keyBuf
-	k := cacheKey(buf[:0], coll, tenant, id)
+	var k []byte
 	if t.cached {
+		k = cacheKey(buf[:0], coll, tenant, id)
 		if v, ok := t.cache.get(t.gen, k); ok {
 			seq, meta, doc := decodeValue(v)
 			return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
