@@ -44,6 +44,12 @@ func Fail(status int, message string) *Error {
 }
 
 func AsError(err error) (*Error, bool) {
+	if err == nil {
+		return nil, false // errors.As's target would escape for nothing
+	}
+	if e, ok := err.(*Error); ok {
+		return e, true
+	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
