@@ -16,10 +16,11 @@ import (
 //     state after commit number gen;
 //   - gen counts write transactions begun and ended: it moves when a write
 //     transaction begins and again when it ends, committed or not, and busy
-//     is true in between;
+//     counts those in flight (the group commits one at a time; a count
+//     keeps the cache right should two ever overlap);
 //   - a read-only transaction may use the cache only while gen is what it
 //     was when the transaction began, which was read before bbolt began it,
-//     and busy is false. No write can then have begun since, so bbolt's
+//     and busy is zero. No write can then have begun since, so bbolt's
 //     snapshot is the file as it is now, and the entries agree with every
 //     other read of the transaction;
 //   - a write transaction records the documents it touches, and its end
@@ -28,11 +29,11 @@ import (
 //     it holds;
 //   - entries are filled only by a read-only transaction that may use the
 //     cache, from what it read of bbolt, and never written to after;
-//   - the entries' values total at most maxBytes.
+//   - the entries' values total at most cacheBytes.
 type cache struct {
 	mu   sync.RWMutex
 	gen  uint64
-	busy bool
+	busy int
 	// entries are keyed by cacheKey, a string of collection, tenant and id,
 	// so that a lookup with a key made in a stack buffer allocates nothing.
 	entries map[string][]byte
@@ -70,7 +71,7 @@ func newCache() *cache { return &cache{entries: map[string][]byte{}} }
 func (c *cache) reading() (gen uint64, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.gen, !c.busy
+	return c.gen, c.busy == 0
 }
 
 // get returns the stored value under a cacheKey, valid for a transaction
@@ -78,7 +79,7 @@ func (c *cache) reading() (gen uint64, ok bool) {
 func (c *cache) get(gen uint64, k []byte) ([]byte, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if c.gen != gen || c.busy {
+	if c.gen != gen || c.busy > 0 {
 		return nil, false
 	}
 	v, ok := c.entries[string(k)]
@@ -90,7 +91,7 @@ func (c *cache) get(gen uint64, k []byte) ([]byte, bool) {
 func (c *cache) current(k []byte) ([]byte, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if c.busy {
+	if c.busy > 0 {
 		return nil, false
 	}
 	v, ok := c.entries[string(k)]
@@ -105,7 +106,7 @@ func (c *cache) put(gen uint64, k []byte, v []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || c.busy {
+	if c.gen != gen || c.busy > 0 {
 		return
 	}
 	if old, ok := c.entries[string(k)]; ok {
@@ -127,7 +128,7 @@ func (c *cache) put(gen uint64, k []byte, v []byte) {
 func (c *cache) begin() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.busy = true
+	c.busy++
 	c.gen++
 }
 
@@ -161,7 +162,8 @@ func (c *cache) end() {
 			c.bytes -= len(old)
 		}
 	}
-	c.touched, c.all = c.touched[:0], false
 	c.gen++
-	c.busy = false
+	if c.busy--; c.busy == 0 {
+		c.touched, c.all = c.touched[:0], false
+	}
 }
