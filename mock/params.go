@@ -1,11 +1,12 @@
 package mock
 
 import (
-	"hash/maphash"
+	"math/rand/v2"
 	"net/url"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/zeebo/xxh3"
 
 	"github.com/agentmock/agentmock/openapi"
 )
@@ -18,14 +19,14 @@ import (
 // function of the operation, the escaped path (which gives the path
 // parameters) and the raw query; its one effect is to write the defaults
 // of absent query parameters into the query, so the query it leaves is
-// kept and put back on a hit. A request is known by a 128-bit seeded hash
-// of its path and query: a collision, which would let an invalid request
-// through unchecked, is one in 2^128.
+// kept and put back on a hit. A request is known by a 128-bit hash (XXH3,
+// seeded at random) of its path and query: a collision, which would let an
+// invalid request through unchecked, is one in 2^128.
 //
 // It holds at most passedMax requests and forgets all of them when full;
 // requests longer than passedLongest are not kept.
 type passed struct {
-	seeds [2]maphash.Seed
+	seed uint64
 	// pure holds the operations whose verdict is such a function.
 	pure map[*openapi3.Operation]bool
 	mu   sync.RWMutex
@@ -45,7 +46,7 @@ type passedKey struct {
 // newPassed finds the operations whose parameters are all in the path or
 // the query, among those whose security is left to the provider.
 func newPassed(spec *openapi.Spec, unsecured map[*openapi3.Operation]*openapi3.Operation) *passed {
-	p := &passed{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, pure: map[*openapi3.Operation]bool{}, seen: map[passedKey]string{}}
+	p := &passed{seed: rand.Uint64(), pure: map[*openapi3.Operation]bool{}, seen: map[passedKey]string{}}
 	for _, item := range spec.Doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if unsecured[op] == nil {
@@ -75,16 +76,10 @@ func (p *passed) key(op *openapi3.Operation, u *url.URL) (passedKey, bool) {
 	if len(path)+len(query) > passedLongest {
 		return passedKey{}, false
 	}
-	return passedKey{op: op, a: p.sum(0, path, query), b: p.sum(1, path, query)}, true
-}
-
-func (p *passed) sum(seed int, path, query string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(p.seeds[seed])
-	h.WriteString(path)
-	h.WriteByte('?') // an escaped path holds no "?": the parts cannot run together
-	h.WriteString(query)
-	return h.Sum64()
+	var buf [256]byte // most requests' path and query, on the stack
+	// An escaped path holds no "?": the parts cannot run together.
+	h := xxh3.Hash128Seed(append(append(append(buf[:0], path...), '?'), query...), p.seed)
+	return passedKey{op: op, a: h.Lo, b: h.Hi}, true
 }
 
 // get returns the query openapi3filter left, if the request passed before.

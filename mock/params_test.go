@@ -66,3 +66,20 @@ func TestPassedParametersAnswerAsTheCheck(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPassedKey: what knowing a request by its path and query costs.
+func BenchmarkPassedKey(b *testing.B) {
+	app := openTestApp(b)
+	s := app.Server("diga")
+	req := httptest.NewRequest(http.MethodGet, "/v1/agent/11111111-1111-4111-8111-111111111111?is_published=false", nil)
+	route, err := s.spec.FindRoute(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := s.passed.key(route.Operation, req.URL); !ok {
+			b.Fatal("not kept")
+		}
+	}
+}
