@@ -28,7 +28,14 @@ func openApp(t testing.TB) *mock.App {
 // a client must never see: a 500 (a panic or a non-conforming response) or a
 // body that is not JSON.
 func call(t *testing.T, h http.Handler, method, target, header, key string, body []byte) (int, []byte) {
-	req := httptest.NewRequest(method, target, bytes.NewReader(body))
+	var req *http.Request
+	func() {
+		defer func() { _ = recover() }() // httptest panics on a request line net/http would refuse
+		req = httptest.NewRequest(method, target, bytes.NewReader(body))
+	}()
+	if req == nil {
+		t.Skipf("%s %q is no request line a client could send", method, target)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(header, key)
 	rec := httptest.NewRecorder()
@@ -98,7 +105,7 @@ func FuzzListQuery(f *testing.F) {
 		"", "limit=1", "limit=0", "limit=101", "order=asc&after=11111111-1111-4111-8111-111111111111",
 		"before=11111111-1111-4111-8111-111111111111", "after=x&before=y", "page=2&limit=1", "page=0",
 		"mode=path", "is_published=true", "offset=-1", "tags=a,b&tags=c", "name=SUP", "is_archived=true",
-		"created_ge=2025-01-01T00:00:00Z", "modified_lt=2025-13-01", "created_gt=2025-01-01T00:00:00%2B02:00", "%zz",
+		"created_ge=2025-01-01T00:00:00Z", "modified_lt=2025-13-01", "created_gt=2025-01-01T00:00:00%2B02:00", "%zz", "a b",
 	} {
 		f.Add(seed)
 	}
