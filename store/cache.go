@@ -27,6 +27,8 @@ import (
 //     drops their entries (all entries, for what removes a tenant or a
 //     collection) before moving gen, so that no entry outlives the value
 //     it holds;
+//   - a read that is a transaction of its own (Store.Get) reads the
+//     cache at the generation it finds, with no bbolt transaction at all;
 //   - entries are filled only by a read-only transaction that may use the
 //     cache, from what it read of bbolt, and never written to after;
 //   - the entries' values total at most cacheBytes.
@@ -55,6 +57,14 @@ func cacheKey[ID string | []byte](buf []byte, coll, tenant string, id ID) []byte
 
 // keyBuf is room for a key on the stack: an itellico agent's is 60 bytes.
 type keyBuf [128]byte
+
+// cachedDocs is the cache as a read-only transaction sees it, for one
+// tenant's documents of a collection (a list's).
+type cachedDocs struct {
+	cache        *cache
+	gen          uint64
+	coll, tenant string
+}
 
 const (
 	// cacheBytes bounds the values kept: a few thousand agents.
@@ -86,18 +96,6 @@ func (c *cache) get(gen uint64, k []byte) ([]byte, bool) {
 	return v, ok
 }
 
-// current returns a document's stored value as the file holds it now, for
-// a read that is a transaction of its own (Store.Get).
-func (c *cache) current(k []byte) ([]byte, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.busy > 0 {
-		return nil, false
-	}
-	v, ok := c.entries[string(k)]
-	return v, ok
-}
-
 // put keeps a value a transaction that began at gen read from bbolt; v
 // must be the cache's own copy.
 func (c *cache) put(gen uint64, k []byte, v []byte) {
@@ -109,19 +107,23 @@ func (c *cache) put(gen uint64, k []byte, v []byte) {
 	if c.gen != gen || c.busy > 0 {
 		return
 	}
-	if old, ok := c.entries[string(k)]; ok {
-		c.bytes -= len(old)
-	}
-	for key, old := range c.entries {
+	c.drop(string(k))
+	for key := range c.entries {
 		if c.bytes+len(v) <= cacheBytes {
 			break
 		}
-		// Map order is as good as any: what is read often comes back.
-		delete(c.entries, key)
-		c.bytes -= len(old)
+		c.drop(key) // map order is as good as any: what is read often comes back
 	}
 	c.entries[string(k)] = v
 	c.bytes += len(v)
+}
+
+// drop forgets an entry; c.mu must be held.
+func (c *cache) drop(k string) {
+	if old, ok := c.entries[k]; ok {
+		delete(c.entries, k)
+		c.bytes -= len(old)
+	}
 }
 
 // begin marks a write transaction in flight.
@@ -157,10 +159,7 @@ func (c *cache) end() {
 		c.bytes = 0
 	}
 	for _, k := range c.touched {
-		if old, ok := c.entries[k]; ok {
-			delete(c.entries, k)
-			c.bytes -= len(old)
-		}
+		c.drop(k)
 	}
 	c.gen++
 	if c.busy--; c.busy == 0 {

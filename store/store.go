@@ -296,8 +296,7 @@ func (t *Tx) Get(coll, tenant, id string) (Record, error) {
 	if t.cached {
 		k = cacheKey(buf[:0], coll, tenant, id)
 		if v, ok := t.cache.get(t.gen, k); ok {
-			seq, meta, doc := decodeValue(v)
-			return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
+			return recordOf(id, v), nil
 		}
 	}
 	_, v, err := t.locate("get", coll, tenant, id)
@@ -308,8 +307,13 @@ func (t *Tx) Get(coll, tenant, id string) (Record, error) {
 		v = bytes.Clone(v)
 		t.cache.put(t.gen, k, v)
 	}
+	return recordOf(id, v), nil
+}
+
+// recordOf is the record a stored value holds, its document a copy.
+func recordOf(id string, v []byte) Record {
 	seq, meta, doc := decodeValue(v)
-	return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
+	return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}
 }
 
 // Put replaces an existing document and its Meta, keeping its place in the
@@ -468,9 +472,8 @@ func (t *Tx) Find(coll string, match func(id string, doc []byte) bool) (tenant s
 		}
 		dc := tb.Bucket(docsBucket).Cursor()
 		for id, value := dc.First(); id != nil; id, value = dc.Next() {
-			seq, meta, doc := decodeValue(value)
-			if match(string(id), doc) {
-				return string(name), Record{ID: string(id), Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, true
+			if _, _, doc := decodeValue(value); match(string(id), doc) {
+				return string(name), recordOf(string(id), value), true
 			}
 		}
 	}
@@ -504,7 +507,7 @@ func (t *Tx) Dump(coll string) (map[string][]Record, error) {
 		return out, nil
 	}
 	err := b.ForEachBucket(func(tenant []byte) error {
-		page, err := list(b.Bucket(tenant), Query{})
+		page, err := list(b.Bucket(tenant), Query{}, nil)
 		if err != nil {
 			return err
 		}
@@ -547,11 +550,11 @@ func (t *Tx) List(coll, tenant string, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	src := &bucketSource{docs: b.Bucket(docsBucket), c: b.Bucket(orderBucket).Cursor()}
+	var via *cachedDocs
 	if t.cached {
-		src.cache, src.gen, src.coll, src.tenant = t.cache, t.gen, coll, tenant
+		via = &cachedDocs{cache: t.cache, gen: t.gen, coll: coll, tenant: tenant}
 	}
-	page, err := walk(src, q, func(where func(Meta) bool) int { return counted(b, where) })
+	page, err := list(b, q, via)
 	if err != nil {
 		return Page{}, fmt.Errorf("list %s: %w", coll, err)
 	}
@@ -573,10 +576,11 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, e
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	var buf keyBuf
-	if v, ok := s.cache.current(cacheKey(buf[:0], coll, tenant, id)); ok {
-		seq, meta, doc := decodeValue(v)
-		return Record{ID: id, Seq: seq, Meta: meta, Doc: bytes.Clone(doc)}, nil
+	if gen, ok := s.cache.reading(); ok {
+		var buf keyBuf
+		if v, ok := s.cache.get(gen, cacheKey(buf[:0], coll, tenant, id)); ok {
+			return recordOf(id, v), nil
+		}
 	}
 	err = s.View(ctx, func(tx *Tx) error {
 		rec, err = tx.Get(coll, tenant, id)
@@ -671,8 +675,10 @@ type source interface {
 	keep(id string)
 }
 
-func list(t *bolt.Bucket, q Query) (Page, error) {
-	src := &bucketSource{docs: t.Bucket(docsBucket), c: t.Bucket(orderBucket).Cursor()}
+// list runs q over a tenant bucket, reading its documents through via when
+// it is not nil.
+func list(t *bolt.Bucket, q Query, via *cachedDocs) (Page, error) {
+	src := &bucketSource{docs: t.Bucket(docsBucket), c: t.Bucket(orderBucket).Cursor(), via: via}
 	return walk(src, q, func(where func(Meta) bool) int { return counted(t, where) })
 }
 
@@ -843,13 +849,11 @@ type bucketSource struct {
 	c    *bolt.Cursor
 	k, v []byte
 	cur  []byte // the id next returned last
-	// cache, when set, is read before the documents and kept what a page
-	// shows, at generation gen: a list's documents are a B-tree search
-	// each, a quarter of a page of 100.
-	cache        *cache
-	gen          uint64
-	coll, tenant string
-	stored       []byte // the value read last, when read from bbolt
+	// via, when set, is read before the documents and keeps what a page
+	// shows: a list's documents are a B-tree search each, a quarter of a
+	// page of 100.
+	via    *cachedDocs
+	stored []byte // the value read last, when read from bbolt
 	// dc reads the documents the index names. One cursor serves a whole
 	// page: bbolt's Get makes a cursor per call, whose stack grows anew
 	// each time (a tenth of a page of 100).
@@ -899,9 +903,9 @@ func (b *bucketSource) next(forward bool) ([]byte, Meta, bool) {
 
 func (b *bucketSource) read() (uint64, []byte, bool) {
 	b.stored = nil
-	if b.cache != nil {
+	if b.via != nil {
 		var buf keyBuf
-		if v, ok := b.cache.get(b.gen, cacheKey(buf[:0], b.coll, b.tenant, b.cur)); ok {
+		if v, ok := b.via.cache.get(b.via.gen, cacheKey(buf[:0], b.via.coll, b.via.tenant, b.cur)); ok {
 			seq, _, doc := decodeValue(v)
 			return seq, doc, true
 		}
@@ -918,9 +922,9 @@ func (b *bucketSource) read() (uint64, []byte, bool) {
 // keep puts the record read last in the cache, if it came from bbolt:
 // only what a page shows is kept, not what a filter read and passed over.
 func (b *bucketSource) keep(id string) {
-	if b.cache != nil && b.stored != nil {
+	if b.via != nil && b.stored != nil {
 		var buf keyBuf
-		b.cache.put(b.gen, cacheKey(buf[:0], b.coll, b.tenant, id), bytes.Clone(b.stored))
+		b.via.cache.put(b.via.gen, cacheKey(buf[:0], b.via.coll, b.via.tenant, id), bytes.Clone(b.stored))
 	}
 }
 
