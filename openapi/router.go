@@ -33,6 +33,9 @@ import (
 type router struct {
 	root     *node
 	fallback routers.Router
+	// routes are every operation's route, made once with its key and
+	// schemas; both routers answer with copies of them.
+	routes map[*openapi3.Operation]*Route
 }
 
 // node is the place, in the tree, of the templates that share the segments
@@ -75,27 +78,33 @@ type segment struct {
 }
 
 func newRouter(doc *openapi3.T) (*router, error) {
-	r := &router{root: &node{}}
+	r := &router{root: &node{}, routes: map[*openapi3.Operation]*Route{}}
+	expressed := true
 	for order, path := range doc.Paths.InMatchingOrder() {
-		t, ok := compileTemplate(path)
-		if !ok {
-			fallback, err := gorillamux.NewRouter(doc)
-			if err != nil {
-				return nil, err
-			}
-			return &router{fallback: fallback}, nil
-		}
-		t.order = order
 		item := doc.Paths.Value(path)
-		t.ops = map[string]*Route{}
+		ops := map[string]*Route{}
 		for method, op := range item.Operations() {
-			t.ops[method] = &Route{
+			route := &Route{
 				Route:   &routers.Route{Spec: doc, Server: doc.Servers[0], Path: path, PathItem: item, Method: method, Operation: op},
 				Key:     OperationKey(method, path),
 				schemas: schemasOf(op),
 			}
+			ops[method], r.routes[op] = route, route
 		}
+		t, ok := compileTemplate(path)
+		if !ok {
+			expressed = false
+			continue
+		}
+		t.order, t.ops = order, ops
 		r.root.add(t)
+	}
+	if !expressed {
+		fallback, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			return nil, err
+		}
+		r.root, r.fallback = nil, fallback
 	}
 	return r, nil
 }
@@ -190,11 +199,17 @@ const maxSplit = 16
 
 func (r *router) find(req *http.Request) (*Route, error) {
 	if r.fallback != nil {
-		route, params, err := r.fallback.FindRoute(req)
+		found, params, err := r.fallback.FindRoute(req)
 		if err != nil {
 			return nil, err
 		}
-		return &Route{Route: route, PathParams: params, Key: OperationKey(route.Method, route.Path)}, nil
+		shared := r.routes[found.Operation]
+		if shared == nil { // not an operation of the document's paths: made now
+			shared = &Route{Key: OperationKey(found.Method, found.Path), schemas: schemasOf(found.Operation)}
+		}
+		route := *shared
+		route.Route, route.PathParams = found, params
+		return &route, nil
 	}
 	path := req.URL.EscapedPath()
 	if !strings.HasPrefix(path, "/") {

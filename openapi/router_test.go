@@ -60,12 +60,8 @@ func routerRequests(doc *openapi3.T) []string {
 // TestRouterAnswersAsGorillamux compares every answer of the router with
 // kin-openapi's gorillamux router's, for our documents and routerDoc.
 func TestRouterAnswersAsGorillamux(t *testing.T) {
-	docs := map[string][]byte{"routerDoc": []byte(routerDoc)}
-	for _, name := range []string{"diga", "itellico", "control"} {
-		data, err := Embedded(name)
-		require.NoError(t, err)
-		docs[name] = data
-	}
+	docs := ourDocuments(t)
+	docs["routerDoc"] = []byte(routerDoc)
 	for name, data := range docs {
 		t.Run(name, func(t *testing.T) {
 			spec, err := Load(context.Background(), data)
@@ -89,6 +85,18 @@ func TestRouterAnswersAsGorillamux(t *testing.T) {
 	}
 }
 
+// ourDocuments are the embedded documents, by name.
+func ourDocuments(t *testing.T) map[string][]byte {
+	t.Helper()
+	docs := map[string][]byte{}
+	for _, name := range []string{"diga", "itellico", "control"} {
+		data, err := Embedded(name)
+		require.NoError(t, err)
+		docs[name] = data
+	}
+	return docs
+}
+
 func TestRouterFallsBackForTemplatesItCannotExpress(t *testing.T) {
 	doc := strings.Replace(routerDoc, "/v1/files/{name}.json:", "/v1/files/{name}.{ext}:", 1)
 	spec, err := Load(context.Background(), []byte(doc))
@@ -98,6 +106,7 @@ func TestRouterFallsBackForTemplatesItCannotExpress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "GET /v1/files/{}.{}", route.Key)
 	assert.Equal(t, map[string]string{"name": "a", "ext": "json"}, route.PathParams)
+	assert.Equal(t, 200, route.SuccessStatus(), "a route gorillamux found has its operation's schemas")
 }
 
 func TestRouterSharesNoState(t *testing.T) {

@@ -49,49 +49,36 @@ func schemasOf(op *openapi3.Operation) *schemas {
 // ResponseSchema is ResponseSchema(r.Operation, status), without a lookup.
 // A nil Route has none.
 func (r *Route) ResponseSchema(status int) *openapi3.Schema {
-	switch {
-	case r == nil:
+	if r == nil {
 		return nil
-	case r.schemas == nil:
-		return ResponseSchema(r.Operation, status)
 	}
-	if sch, ok := r.schemas.exact[status]; ok {
+	t := r.table()
+	if sch, ok := t.exact[status]; ok {
 		return sch
 	}
-	if 99 < status && status < 600 && r.schemas.ranged[status/100] {
-		return r.schemas.ranges[status/100]
+	if 99 < status && status < 600 && t.ranged[status/100] {
+		return t.ranges[status/100]
 	}
 	return nil
 }
 
 // SuccessStatus is SuccessStatus(r.Operation).
-func (r *Route) SuccessStatus() int {
-	if r.schemas == nil {
-		return SuccessStatus(r.Operation)
-	}
-	return r.schemas.success
-}
+func (r *Route) SuccessStatus() int { return r.table().success }
 
 // RequestSchema is RequestSchema(r.Operation).
-func (r *Route) RequestSchema() *openapi3.Schema {
-	if r.schemas == nil {
-		return RequestSchema(r.Operation)
-	}
-	return r.schemas.request
-}
+func (r *Route) RequestSchema() *openapi3.Schema { return r.table().request }
 
 // FormSchema is FormSchema(r.Operation).
-func (r *Route) FormSchema() *openapi3.Schema {
-	if r.schemas == nil {
-		return FormSchema(r.Operation)
-	}
-	return r.schemas.form
-}
+func (r *Route) FormSchema() *openapi3.Schema { return r.table().form }
 
 // BodySchema is BodySchema(r.Operation).
-func (r *Route) BodySchema() *openapi3.Schema {
-	if r.schemas == nil {
-		return BodySchema(r.Operation)
+func (r *Route) BodySchema() *openapi3.Schema { return r.table().body }
+
+// table is the route's schemas: the router's, found once, or found now for
+// a Route made elsewhere.
+func (r *Route) table() *schemas {
+	if r.schemas != nil {
+		return r.schemas
 	}
-	return r.schemas.body
+	return schemasOf(r.Operation)
 }

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,56 +29,32 @@ paths:
 `
 
 // TestRouteSchemasAnswerAsTheFunctions: for every operation of our
-// documents and schemasDoc, and every status, a Route's table answers as
-// the package functions.
+// documents, schemasDoc and a document gorillamux routes, and every status,
+// a Route's table answers as the package functions.
 func TestRouteSchemasAnswerAsTheFunctions(t *testing.T) {
-	docs := map[string][]byte{"schemasDoc": []byte(schemasDoc), "routerDoc": []byte(routerDoc)}
-	for _, name := range []string{"diga", "itellico", "control"} {
-		data, err := Embedded(name)
-		require.NoError(t, err)
-		docs[name] = data
-	}
+	docs := ourDocuments(t)
+	docs["schemasDoc"] = []byte(schemasDoc)
+	docs["routerDoc"] = []byte(routerDoc)
+	docs["fallback"] = []byte(strings.Replace(routerDoc, "/v1/files/{name}.json:", "/v1/files/{name}.{ext}:", 1))
 	for name, data := range docs {
 		t.Run(name, func(t *testing.T) {
 			spec, err := Load(context.Background(), data)
 			require.NoError(t, err)
-			n := 0
-			for _, byMethod := range spec.router.templates() {
-				for _, route := range byMethod {
-					require.NotNil(t, route.schemas, route.Key)
-					op := route.Operation
-					assert.Equal(t, SuccessStatus(op), route.SuccessStatus(), route.Key)
-					assert.Same(t, RequestSchema(op), route.RequestSchema(), route.Key)
-					assert.Same(t, FormSchema(op), route.FormSchema(), route.Key)
-					assert.Same(t, BodySchema(op), route.BodySchema(), route.Key)
-					for status := -1; status <= 700; status++ {
-						assert.Same(t, ResponseSchema(op, status), route.ResponseSchema(status), "%s %d", route.Key, status)
-					}
-					n++
+			assert.Equal(t, name == "fallback", spec.router.fallback != nil)
+			for _, route := range spec.router.routes {
+				require.NotNil(t, route.schemas, route.Key)
+				op := route.Operation
+				assert.Equal(t, SuccessStatus(op), route.SuccessStatus(), route.Key)
+				assert.Same(t, RequestSchema(op), route.RequestSchema(), route.Key)
+				assert.Same(t, FormSchema(op), route.FormSchema(), route.Key)
+				assert.Same(t, BodySchema(op), route.BodySchema(), route.Key)
+				for status := -1; status <= 700; status++ {
+					assert.Same(t, ResponseSchema(op, status), route.ResponseSchema(status), "%s %d", route.Key, status)
 				}
 			}
-			assert.Equal(t, len(spec.Operations()), n)
+			assert.Len(t, spec.router.routes, len(spec.Operations()))
 		})
 	}
 	var none *Route
 	assert.Nil(t, none.ResponseSchema(200))
-}
-
-// templates are the routes of every template, by method, in no order.
-func (r *router) templates() []map[string]*Route {
-	var out []map[string]*Route
-	var visit func(n *node)
-	visit = func(n *node) {
-		if n.end != nil {
-			out = append(out, n.end.ops)
-		}
-		for _, next := range n.literals {
-			visit(next)
-		}
-		for _, p := range n.params {
-			visit(p.next)
-		}
-	}
-	visit(r.root)
-	return out
 }

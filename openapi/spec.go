@@ -181,8 +181,8 @@ type Route struct {
 	// "GET /v1/voice/{}", so that behaviour binds to both our documents and the
 	// vendors' own.
 	Key string
-	// schemas are the operation's, found when the router was made; nil
-	// for a route gorillamux found (schemas.go).
+	// schemas are the operation's, found when the router was made
+	// (schemas.go).
 	schemas *schemas
 }
 
