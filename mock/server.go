@@ -553,7 +553,7 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 		}
 	}
 	traceOf(c.Request()).violations = e.Violations
-	if e.Forced && (route == nil || route.ResponseSchema(e.Status) == nil) {
+	if e.Forced && route.ResponseSchema(e.Status) == nil {
 		// A status the caller asked for (Prefer, a fault) that the operation
 		// does not declare still gets the provider's error body.
 		route = nil
@@ -616,10 +616,8 @@ func (s *Server) conforms(sch *openapi3.Schema, body map[string]any) bool {
 // send encodes an error body, checks it (against the operation, or against
 // the provider's error schema when no operation matched) and writes it.
 func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map[string]any, check bool) error {
-	var sch *openapi3.Schema
-	if route != nil {
-		sch = route.ResponseSchema(status)
-	}
+	declared := route.ResponseSchema(status) // nil for no route
+	sch := declared
 	if sch == nil {
 		sch = s.spec.Schema(s.prov.ErrorSchema())
 	}
@@ -647,7 +645,7 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 		}
 	}
 	mt := echo.MIMEApplicationJSON
-	if _, ok := s.prov.(*document); ok && (route == nil || route.ResponseSchema(status) == nil) {
+	if _, ok := s.prov.(*document); ok && declared == nil {
 		mt = problemJSON // no shape of the document's own: RFC 7807
 	}
 	return c.Blob(status, mt, data)

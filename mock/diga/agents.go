@@ -40,6 +40,14 @@ func agentNotFound(id string) *provider.Error {
 	return provider.NotFound("AGENT_NOT_FOUND", fmt.Sprintf("Agent %s not found", id))
 }
 
+// agentErr is err, with the store's not-found as Diga's for the agent.
+func agentErr(err error, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return agentNotFound(id)
+	}
+	return err
+}
+
 func versionNotFound(agent, version string) *provider.Error {
 	return provider.NotFound("AGENT_NOT_FOUND", fmt.Sprintf("Version %s of agent %s not found", version, agent))
 }
@@ -141,11 +149,8 @@ func (d *diga) patchAgent(e provider.Engine) provider.Handler {
 			})
 			return err
 		})
-		if errors.Is(err, store.ErrNotFound) {
-			return provider.Response{}, agentNotFound(id)
-		}
 		if err != nil {
-			return provider.Response{}, err
+			return provider.Response{}, agentErr(err, id)
 		}
 		return provider.Response{Status: req.Route.SuccessStatus(), Body: json.RawMessage(rec.Doc), Checked: d.agents.Response}, nil
 	}
@@ -165,10 +170,7 @@ func versions(tx *store.Tx, project, agent string) (store.Record, []store.Record
 // draftOf reads an agent's draft, the agent itself.
 func draftOf(tx *store.Tx, project, agent string) (store.Record, error) {
 	draft, err := tx.Get(collDigaAgents, project, agent)
-	if errors.Is(err, store.ErrNotFound) {
-		return draft, agentNotFound(agent)
-	}
-	return draft, err
+	return draft, agentErr(err, agent)
 }
 
 func published(vs []store.Record) (store.Record, bool) {
@@ -193,11 +195,8 @@ func (d *diga) getAgent(e provider.Engine) provider.Handler {
 			// The draft alone: its versions are not read, and the store
 			// answers it without a transaction when it holds it in memory.
 			draft, err := e.Store().Get(req.Ctx, collDigaAgents, req.Tenant, id)
-			if errors.Is(err, store.ErrNotFound) {
-				return provider.Response{}, agentNotFound(id)
-			}
 			if err != nil {
-				return provider.Response{}, err
+				return provider.Response{}, agentErr(err, id)
 			}
 			return provider.Response{Status: http.StatusOK, Body: json.RawMessage(draft.Doc)}, nil
 		}
@@ -244,11 +243,8 @@ func (d *diga) launchVersion(e provider.Engine) provider.Handler {
 		now, vid := e.Now(), e.NewID()
 		err := e.Store().Write(req.Ctx, func(tx *store.Tx) error {
 			draft, err := tx.Get(collDigaAgents, req.Tenant, id)
-			if errors.Is(err, store.ErrNotFound) {
-				return agentNotFound(id)
-			}
 			if err != nil {
-				return err
+				return agentErr(err, id)
 			}
 			r := readRow(draft.Doc)
 			if r.Mode == "path" && r.ConversationalPathID == nil {
