@@ -36,10 +36,10 @@ func holdRefs(r *resources.Resource, doc map[string]any) {
 }
 
 // linksOf returns the links of the resource an operation answers with,
-// those the answer's schema declares, or nil.
-// They depend on the document alone, so each pair of operation and schema
-// is worked out once: walking the schema's members was a twentieth of a
-// page. The slice is shared, for reading only.
+// those the answer's schema declares, or nil. They depend on the document
+// alone, so each pair of operation and schema is worked out once: walking
+// the schema's members was a twentieth of a page. The slice is shared, for
+// reading only.
 func (s *Server) linksOf(key string, sch *openapi3.Schema) []resources.Link {
 	b := s.model.Binding(key)
 	if b == nil || b.Resource == nil || len(b.Resource.Links) == 0 {
