@@ -21,5 +21,5 @@ func (s *Server) page(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Blob(http.StatusOK, "text/html; charset=utf-8", data)
+	return Blob(c, http.StatusOK, "text/html; charset=utf-8", data)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,4 +52,49 @@ func TestPanicIsTheProvidersError(t *testing.T) {
 	status, body = get("/v1/agent/11111111-1111-4111-8111-111111111111")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "11111111-1111-4111-8111-111111111111", body["agent_id"])
+}
+
+// TestAnswersCarryTheirLength: every answer is framed by Content-Length,
+// as the providers frame theirs, not streamed in chunks. net/http chunks
+// what a handler writes past 2 KB unless the handler gives the length: a
+// page of agents is past it, one agent and an error are not.
+func TestAnswersCarryTheirLength(t *testing.T) {
+	app := openTestApp(t)
+	srv := httptest.NewServer(app.Server("diga"))
+	t.Cleanup(srv.Close)
+	do := func(method, path, body string) (*http.Response, []byte) {
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer sk-diga-demo")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		data, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res, data
+	}
+	for range 4 {
+		res, data := do(http.MethodPost, "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`)
+		require.Equal(t, http.StatusCreated, res.StatusCode, "%s", data)
+	}
+	for _, tc := range []struct {
+		name, method, path, body string
+		status                   int
+		large                    bool
+	}{
+		{"a page", http.MethodGet, "/v1/agent/?limit=100", "", http.StatusOK, true},
+		{"one agent", http.MethodGet, "/v1/agent/11111111-1111-4111-8111-111111111111", "", http.StatusOK, false},
+		{"a 422", http.MethodPatch, "/v1/agent/11111111-1111-4111-8111-111111111111", `{"max_reminder_count":-1}`, http.StatusUnprocessableEntity, false},
+		{"a 404", http.MethodGet, "/v1/agent/00000000-0000-4000-8000-000000000000", "", http.StatusNotFound, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, data := do(tc.method, tc.path, tc.body)
+			require.Equal(t, tc.status, res.StatusCode, "%s", data)
+			assert.Empty(t, res.TransferEncoding)
+			assert.Equal(t, int64(len(data)), res.ContentLength)
+			assert.Equal(t, tc.large, len(data) >= chunkingSize, "%d bytes", len(data))
+			assert.True(t, json.Valid(data), "%s", data)
+		})
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -501,8 +502,24 @@ func (s *Server) raw(c echo.Context, status int, data []byte) error {
 	if data == nil {
 		return c.NoContent(status)
 	}
-	return c.Blob(status, echo.MIMEApplicationJSON, data)
+	return Blob(c, status, echo.MIMEApplicationJSON, data)
 }
+
+// Blob answers data with its length. echo's Blob leaves the length out,
+// and net/http sends what it has not buffered by 2 KB in chunks: a page of
+// 100 agents (100 KB) went out as a chunk, its framing and a last empty
+// chunk, in three writes, where the providers (FastAPI) send
+// Content-Length. Below 2 KB net/http sets the length itself.
+func Blob(c echo.Context, status int, contentType string, data []byte) error {
+	if len(data) >= chunkingSize {
+		c.Response().Header()["Content-Length"] = []string{strconv.Itoa(len(data))}
+	}
+	return c.Blob(status, contentType, data)
+}
+
+// chunkingSize is net/http's bufferBeforeChunkingSize: what a handler may
+// write before net/http stops waiting to learn the length.
+const chunkingSize = 2048
 
 // checkResponse validates a response exactly as it will be sent, unless the
 // same bytes were found to conform before (conformed.go).
@@ -648,7 +665,7 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 	if _, ok := s.prov.(*document); ok && declared == nil {
 		mt = problemJSON // no shape of the document's own: RFC 7807
 	}
-	return c.Blob(status, mt, data)
+	return Blob(c, status, mt, data)
 }
 
 // slashTwin returns the request's URL with the trailing slash added or
