@@ -719,6 +719,10 @@ func walk(src source, q Query, tally func(func(Meta) bool) int) (Page, error) {
 	}
 
 	var page Page
+	if q.Limit > 0 {
+		// A page of 100 grew its slice eight times.
+		page.Records = make([]Record, 0, min(q.Limit, maxPresized))
+	}
 	docs := q.Arena
 	if docs == nil {
 		docs = &Arena{limit: q.Limit}
@@ -773,6 +777,10 @@ walk:
 	}
 	return page, nil
 }
+
+// maxPresized bounds the room a page makes for its records before it
+// knows how many it finds.
+const maxPresized = 256
 
 // An Arena holds the documents a page copies out of its transaction, in a
 // few blocks instead of one allocation each: a hundred-agent page was a
