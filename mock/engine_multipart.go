@@ -14,6 +14,7 @@ import (
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 )
 
 // A multipart/form-data body is read into an object of its fields, typed
@@ -33,7 +34,11 @@ type upload struct {
 // isForm reports whether a request carries a multipart/form-data body,
 // and returns its boundary.
 func isForm(r *http.Request) (string, bool) {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if ct == echo.MIMEApplicationJSON {
+		return "", false // the common case, without parsing it (isJSON)
+	}
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != openapi.FormMediaType || params["boundary"] == "" {
 		return "", false
 	}

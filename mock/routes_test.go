@@ -1,8 +1,12 @@
 package mock
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,4 +101,83 @@ func TestAnswersCarryTheirLength(t *testing.T) {
 			assert.True(t, json.Valid(data), "%s", data)
 		})
 	}
+}
+
+// TestBodiesAreReadAsSent: a body is read whole however it is framed, and
+// its media type is judged as mime.ParseMediaType would judge it, the
+// common application/json answered without parsing included. A body
+// shorter than its Content-Length is the provider's 400, and the agent is
+// left as it was.
+func TestBodiesAreReadAsSent(t *testing.T) {
+	app := openTestApp(t)
+	srv := httptest.NewServer(app.Server("diga"))
+	t.Cleanup(srv.Close)
+	const path = "/v1/agent/11111111-1111-4111-8111-111111111111"
+	name := func() string {
+		rec, err := app.Store.Get(context.Background(), "diga/agents", "d1000000-0000-4000-8000-000000000001", "11111111-1111-4111-8111-111111111111")
+		require.NoError(t, err)
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(rec.Doc, &doc))
+		return fmt.Sprint(doc["name"])
+	}
+	for i, tc := range []struct {
+		name, contentType string
+		chunked           bool
+		status            int
+	}{
+		{"json", "application/json", false, http.StatusOK},
+		{"json, chunked", "application/json", true, http.StatusOK},
+		{"json with a charset", "application/json; charset=utf-8", false, http.StatusOK},
+		{"json in capitals", "Application/JSON", false, http.StatusOK},
+		{"a +json type", "application/merge-patch+json", false, http.StatusOK},
+		{"text", "text/plain", false, http.StatusUnsupportedMediaType},
+		{"a form", "multipart/form-data; boundary=x", false, http.StatusUnsupportedMediaType},
+		{"no type", "", false, http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			was := name()
+			want := fmt.Sprintf("Renamed %d", i)
+			var body io.Reader = strings.NewReader(`{"name":"` + want + `"}`)
+			if tc.chunked {
+				body = io.MultiReader(body) // no length: the client chunks it
+			}
+			req, err := http.NewRequest(http.MethodPatch, srv.URL+path, body)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer sk-diga-demo")
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			data, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, tc.status, res.StatusCode, "%s", data)
+			if tc.status == http.StatusOK {
+				assert.Equal(t, want, name())
+			} else {
+				assert.Equal(t, was, name())
+				assert.Contains(t, string(data), "Content-Type must be application/json")
+			}
+		})
+	}
+
+	t.Run("shorter than its length", func(t *testing.T) {
+		was := name()
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		defer conn.Close()
+		body := `{"name":"Cut short"}`
+		_, err = fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-diga-demo\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, len(body)+10, body)
+		require.NoError(t, err)
+		require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err)
+		data, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "%s", data)
+		assert.Contains(t, string(data), "Could not read the request body")
+		assert.Equal(t, was, name())
+	})
 }
