@@ -317,7 +317,7 @@ func nearest(spec *openapi.Spec, method, path string) []string {
 				score += 3
 			case strings.HasPrefix(tsegs[i], "{"):
 				score++
-			case editDistance(strings.ToLower(segs[i]), strings.ToLower(tsegs[i])) <= 2:
+			case typo(segs[i], tsegs[i]):
 				score += 2 // a typo or a plural
 			}
 		}
@@ -335,14 +335,25 @@ func nearest(spec *openapi.Spec, method, path string) []string {
 	return out
 }
 
+// typo reports whether a request's path segment is within two edits of a
+// template's, ignoring case. The distance is at least the difference of
+// the lengths, so a segment much longer than the template's is not
+// compared at all: a 500 KB segment was compared letter by letter with
+// every operation's, 1.8 s of CPU for one 404.
+func typo(seg, template string) bool {
+	if abs(len(seg)-len(template)) > 2 {
+		return false
+	}
+	return editDistance(strings.ToLower(seg), strings.ToLower(template)) <= 2
+}
+
 // editDistance is the Levenshtein distance of two short strings.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
@@ -351,7 +362,7 @@ func editDistance(a, b string) int {
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
-		prev = cur
+		prev, cur = cur, prev
 	}
 	return prev[len(b)]
 }
