@@ -108,3 +108,30 @@ func pruneInArrays(v any, inArray bool) any {
 	}
 	return v
 }
+
+// TestNullMemberIsWhatAMergeRemoves: a patch with no null member is its own
+// merge into nothing, which is why validate checks it uncopied.
+func TestNullMemberIsWhatAMergeRemoves(t *testing.T) {
+	for _, tc := range []struct {
+		patch string
+		want  bool
+	}{
+		{`{}`, false},
+		{`{"a":1,"b":"x","c":[1,2]}`, false},
+		{`{"a":[null]}`, false},
+		{`{"a":[{"b":null}]}`, false},
+		{`{"a":null}`, true},
+		{`{"a":{"b":{"c":null}}}`, true},
+		{`[null]`, false},
+		{`"x"`, false},
+	} {
+		v, err := provider.DecodeJSON([]byte(tc.patch))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, nullMember(v), tc.patch)
+		merged, err := json.Marshal(provider.MergePatch(nil, v))
+		require.NoError(t, err)
+		same, err := json.Marshal(v)
+		require.NoError(t, err)
+		assert.Equal(t, !tc.want, string(merged) == string(same), "%s merges to %s", tc.patch, merged)
+	}
+}

@@ -406,10 +406,11 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		tr.warnings = append(tr.warnings, extraMember(m))
 	}
 	checked := body
-	if r.Method == http.MethodPatch {
+	if r.Method == http.MethodPatch && nullMember(body) {
 		// In a merge patch (RFC 7396) null removes a member, whatever the
 		// member's nullability: the merged result is what must conform, and
-		// it is validated before it is stored.
+		// it is validated before it is stored. A patch without a null
+		// member is its own merge into nothing, and is checked as it is.
 		checked = provider.MergePatch(nil, body)
 	}
 	for _, v := range s.spec.Check(agentmock.InBody, sch, checked, true) {
@@ -419,6 +420,22 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		vs = append(vs, v)
 	}
 	return vs
+}
+
+// nullMember reports whether an object has a member that is null, itself
+// or in an object it holds: what a merge patch removes. Nulls in arrays are
+// values, which a merge keeps.
+func nullMember(v any) bool {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	for _, m := range obj {
+		if m == nil || nullMember(m) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkParams is openapi3filter's check of a request's parameters (and of
