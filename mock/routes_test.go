@@ -32,14 +32,7 @@ func TestPanicIsTheProvidersError(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	get := func(path string) (int, map[string]any) {
-		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer sk-diga-demo")
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		data, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
+		res, data := digaCall(t, srv, http.MethodGet, path, "", nil)
 		var body map[string]any
 		require.NoError(t, json.Unmarshal(data, &body), "%s", data)
 		return res.StatusCode, body
@@ -67,16 +60,7 @@ func TestAnswersCarryTheirLength(t *testing.T) {
 	srv := httptest.NewServer(app.Server("diga"))
 	t.Cleanup(srv.Close)
 	do := func(method, path, body string) (*http.Response, []byte) {
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer sk-diga-demo")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		data, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
-		return res, data
+		return digaCall(t, srv, method, path, "application/json", strings.NewReader(body))
 	}
 	for range 4 {
 		res, data := do(http.MethodPost, "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`)
@@ -141,17 +125,7 @@ func TestBodiesAreReadAsSent(t *testing.T) {
 			if tc.chunked {
 				body = io.MultiReader(body) // no length: the client chunks it
 			}
-			req, err := http.NewRequest(http.MethodPatch, srv.URL+path, body)
-			require.NoError(t, err)
-			req.Header.Set("Authorization", "Bearer sk-diga-demo")
-			if tc.contentType != "" {
-				req.Header.Set("Content-Type", tc.contentType)
-			}
-			res, err := http.DefaultClient.Do(req)
-			require.NoError(t, err)
-			data, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			require.NoError(t, err)
+			res, data := digaCall(t, srv, http.MethodPatch, path, tc.contentType, body)
 			require.Equal(t, tc.status, res.StatusCode, "%s", data)
 			if tc.status == http.StatusOK {
 				assert.Equal(t, want, name())
@@ -180,4 +154,22 @@ func TestBodiesAreReadAsSent(t *testing.T) {
 		assert.Contains(t, string(data), "Could not read the request body")
 		assert.Equal(t, was, name())
 	})
+}
+
+// digaCall sends one request with Diga's demo key, and a Content-Type
+// where one is given, and reads the whole answer.
+func digaCall(t *testing.T, srv *httptest.Server, method, path, contentType string, body io.Reader) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer sk-diga-demo")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, data
 }
