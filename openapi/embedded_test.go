@@ -28,17 +28,23 @@ func TestJSONCopiesAreGenerated(t *testing.T) {
 	for _, c := range made {
 		copied = append(copied, strings.TrimSuffix(strings.TrimPrefix(c, "json/"), ".json"))
 	}
+	var lean []string
+	for _, name := range names {
+		lean = append(lean, name, name+".lean")
+	}
 	assert.ElementsMatch(t, embeddedNames, names)
-	assert.ElementsMatch(t, names, copied, "one JSON copy for each embedded YAML document")
+	assert.ElementsMatch(t, lean, copied, "a whole and a lean JSON copy for each embedded YAML document")
 	for _, name := range names {
 		src, err := Embedded(name)
 		require.NoError(t, err)
-		want, err := yamljson.Convert(src)
-		require.NoError(t, err)
-		got, err := embeddedJSON(name)
-		require.NoError(t, err)
-		if !bytes.Equal(got, want) {
-			t.Errorf("json/%s.json is not what %s.yaml converts to: run go generate ./openapi", name, name)
+		for suffix, convert := range map[string]func([]byte) ([]byte, error){"": yamljson.Convert, ".lean": yamljson.Lean} {
+			want, err := convert(src)
+			require.NoError(t, err)
+			got, err := embeddedJSON(name + suffix)
+			require.NoError(t, err)
+			if !bytes.Equal(got, want) {
+				t.Errorf("json/%s%s.json is not what %s.yaml converts to: run go generate ./openapi", name, suffix, name)
+			}
 		}
 	}
 }
@@ -70,8 +76,12 @@ func TestJSONCopiesLoadAsTheYAML(t *testing.T) {
 			assert.Empty(t, served.Warnings)
 
 			want := marshal(t, fromYAML)
+			assert.Equal(t, want, marshal(t, validated), "the same document")
+			servedJSON, err := served.JSON()
+			require.NoError(t, err)
+			assert.Equal(t, want, indented(t, servedJSON), "the whole document served")
+			assert.NotEqual(t, want, marshal(t, served), "the lean copy loaded")
 			for _, s := range []*Spec{validated, served} {
-				assert.Equal(t, want, marshal(t, s), "the same document")
 				assert.Equal(t, documentOrder(fromYAML), documentOrder(s))
 				assert.Equal(t, operationKeys(fromYAML), operationKeys(s))
 			}
@@ -102,6 +112,11 @@ func marshal(t *testing.T, s *Spec) string {
 	t.Helper()
 	data, err := s.Doc.MarshalJSON()
 	require.NoError(t, err)
+	return indented(t, data)
+}
+
+func indented(t *testing.T, data []byte) string {
+	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, json.Indent(&buf, data, "", " "))
 	return buf.String()
@@ -140,4 +155,60 @@ paths:
 	fromJSON, err := Load(context.Background(), data)
 	require.NoError(t, err)
 	assert.Equal(t, marshal(t, fromYAML), marshal(t, fromJSON))
+}
+
+// TestLeanCopiesLoadAsTheWholeLessItsProse: the lean copy the binary loads
+// is the whole document with its prose left out, and nothing else: kin's
+// encoding of it is the whole's, without the descriptions and summaries
+// yamljson.Lean drops, found here by a walk of kin's own encoding.
+func TestLeanCopiesLoadAsTheWholeLessItsProse(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range embeddedNames {
+		t.Run(name, func(t *testing.T) {
+			whole, err := embeddedJSON(name)
+			require.NoError(t, err)
+			full, err := load(ctx, whole, true)
+			require.NoError(t, err)
+			lean, err := LoadEmbedded(ctx, name)
+			require.NoError(t, err)
+			decoded := func(s *Spec) any {
+				data, err := s.Doc.MarshalJSON()
+				require.NoError(t, err)
+				var v any
+				require.NoError(t, json.Unmarshal(data, &v))
+				return v
+			}
+			want := withoutProse(decoded(full))
+			assert.Equal(t, want, decoded(lean))
+			assert.NotEqual(t, want, decoded(full), "the whole document has prose")
+		})
+	}
+}
+
+// withoutProse drops string descriptions and summaries from a decoded
+// document, except under the members whose values are data.
+func withoutProse(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = withoutProse(item)
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for k, m := range x {
+			if _, prose := m.(string); prose && (k == "description" || k == "summary") {
+				continue
+			}
+			switch {
+			case k == "example", k == "examples", k == "default", k == "enum", k == "const", k == "mapping", k == "scopes", strings.HasPrefix(k, "x-"):
+				out[k] = m
+			default:
+				out[k] = withoutProse(m)
+			}
+		}
+		return out
+	}
+	return v
 }

@@ -1,7 +1,9 @@
-// Command gendocs writes the JSON copy of each YAML document in the current
-// directory to json/NAME.json, for go generate ./openapi. The YAML stays the
-// source people edit; the binary loads the copies, which kin-openapi and the
-// order walk read several times faster.
+// Command gendocs writes the JSON copies of each YAML document in the
+// current directory, for go generate ./openapi: json/NAME.json, the whole
+// document, which GET /_mock/openapi.json serves, and json/NAME.lean.json,
+// the same without its prose (yamljson.Lean), which the binary loads. The
+// YAML stays the source people edit; kin-openapi and the order walk read
+// the copies several times faster.
 package main
 
 import (
@@ -36,12 +38,15 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		out, err := yamljson.Convert(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", src, err)
-		}
-		if err := os.WriteFile(filepath.Join("json", strings.TrimSuffix(src, ".yaml")+".json"), out, 0o644); err != nil {
-			return err
+		name := strings.TrimSuffix(src, ".yaml")
+		for suffix, convert := range map[string]func([]byte) ([]byte, error){".json": yamljson.Convert, ".lean.json": yamljson.Lean} {
+			out, err := convert(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src, err)
+			}
+			if err := os.WriteFile(filepath.Join("json", name+suffix), out, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

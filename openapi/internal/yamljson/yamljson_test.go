@@ -48,3 +48,48 @@ func TestConvertRefusesWhatItWouldGuessAt(t *testing.T) {
 		assert.Error(t, err, "%q", doc)
 	}
 }
+
+// TestLeanDropsOnlyProse: Lean leaves out descriptions and summaries that
+// are strings, at any depth, and keeps them where they are data: inside
+// examples, defaults, enums, extensions, a discriminator's mapping and
+// OAuth scopes, and a property that is named description.
+func TestLeanDropsOnlyProse(t *testing.T) {
+	got, err := Lean([]byte(`
+info: {title: t, description: about, summary: short}
+paths:
+  /a:
+    summary: s
+    get:
+      description: d
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              example: {description: kept, summary: kept}
+              schema:
+                type: object
+                description: d
+                default: {description: kept}
+                enum: [{summary: kept}]
+                x-agentmock: {description: kept}
+                discriminator: {propertyName: kind, mapping: {summary: "#/x"}}
+                properties:
+                  description: {type: string, description: d}
+                  summary: {type: object, properties: {description: {type: integer}}}
+                  n: {type: integer, description: 3}
+components:
+  examples:
+    one: {summary: kept, value: {description: kept}}
+  securitySchemes:
+    oauth: {type: oauth2, description: d, flows: {implicit: {authorizationUrl: u, scopes: {description: kept}}}}
+`))
+	require.NoError(t, err)
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, got))
+	assert.Equal(t, `{"info":{"title":"t"},"paths":{"/a":{"get":{"responses":{"200":{"content":{"application/json":{"example":{"description":"kept","summary":"kept"},"schema":{"type":"object","default":{"description":"kept"},"enum":[{"summary":"kept"}],"x-agentmock":{"description":"kept"},"discriminator":{"propertyName":"kind","mapping":{"summary":"#/x"}},"properties":{"description":{"type":"string"},"summary":{"type":"object","properties":{"description":{"type":"integer"}}},"n":{"type":"integer","description":3}}}}}}}}}},"components":{"examples":{"one":{"summary":"kept","value":{"description":"kept"}}},"securitySchemes":{"oauth":{"type":"oauth2","flows":{"implicit":{"authorizationUrl":"u","scopes":{"description":"kept"}}}}}}}`, compact.String())
+
+	full, err := Convert([]byte("a: {description: d, b: 1}\n"))
+	require.NoError(t, err)
+	assert.Contains(t, string(full), `"description": "d"`, "Convert keeps the prose")
+}
