@@ -72,14 +72,15 @@ func (d *diga) Started(tx *store.Tx, e provider.Engine, resource, tenant string,
 		return nil, err
 	}
 	doc["status"], doc["type"] = "dialing", "outbound"
-	if err := d.putCall(tx, e, tenant, id, doc); err != nil {
+	raw, err := d.putCall(tx, tenant, id, doc)
+	if err != nil {
 		return nil, err
 	}
 	at, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(doc["created_date"]))
 	if at.IsZero() {
 		at = e.Now()
 	}
-	if err := d.emit(tx, e, tenant, id, doc); err != nil {
+	if err := d.emit(tx, e, tenant, id, doc, raw); err != nil {
 		return nil, err
 	}
 	return d.plan(e, tenant, id, at, magicNumbers[to], "p"), nil
@@ -160,32 +161,31 @@ func (d *diga) move(tx *store.Tx, e provider.Engine, tenant, id string, doc map[
 		}
 		doc["end_reason"] = outcome
 	}
-	if err := d.putCall(tx, e, tenant, id, doc); err != nil {
-		return err
-	}
-	return d.emit(tx, e, tenant, id, doc)
-}
-
-// putCall stores a changed call, counting the change.
-func (d *diga) putCall(tx *store.Tx, e provider.Engine, tenant, id string, doc map[string]any) error {
-	doc[changesMember] = changes(doc) + 1
-	raw, err := json.Marshal(doc)
+	raw, err := d.putCall(tx, tenant, id, doc)
 	if err != nil {
 		return err
 	}
-	return tx.Replace(collDigaCalls, tenant, id, raw)
+	return d.emit(tx, e, tenant, id, doc, raw)
+}
+
+// putCall stores a changed call, counting the change, and returns what it
+// stored.
+func (d *diga) putCall(tx *store.Tx, tenant, id string, doc map[string]any) ([]byte, error) {
+	doc[changesMember] = changes(doc) + 1
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	return raw, tx.Replace(collDigaCalls, tenant, id, raw)
 }
 
 // emit sends the call as GET /v1/call/{id} answers it, numbered by its
-// changes.
-func (d *diga) emit(tx *store.Tx, e provider.Engine, tenant, id string, doc map[string]any) error {
+// changes; raw is doc as stored, where it was marshalled once already.
+func (d *diga) emit(tx *store.Tx, e provider.Engine, tenant, id string, doc map[string]any, raw []byte) error {
 	seq := changes(doc)
 	data := any(doc)
 	if sch := d.callSchema(e); sch != nil {
-		raw, err := json.Marshal(doc)
-		if err != nil {
-			return err
-		}
+		var err error
 		if data, err = e.Project(sch, raw); err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (d *diga) Inbound(tx *store.Tx, e provider.Engine, to, from, id string) (st
 	if _, err := tx.Create(collDigaCalls, tenant, id, raw); err != nil {
 		return "", nil, false, err
 	}
-	if err := d.emit(tx, e, tenant, id, doc); err != nil {
+	if err := d.emit(tx, e, tenant, id, doc, raw); err != nil {
 		return "", nil, false, err
 	}
 	return tenant, d.plan(e, tenant, id, now, magicNumbers[from], "p"), true, nil
