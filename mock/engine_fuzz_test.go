@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
@@ -47,11 +46,7 @@ func FuzzEngine(f *testing.F) {
 		if len(path) == 0 || path[0] != '/' {
 			return
 		}
-		req := httptest.NewRequest("GET", "/", nil)
-		func() {
-			defer func() { _ = recover() }() // httptest panics on a request line net/http would refuse
-			req = httptest.NewRequest(method, path, bytes.NewReader([]byte(body)))
-		}()
+		req := fuzzRequest(t, method, path, []byte(body))
 		req.Header.Set("Authorization", "Bearer sk-diga-demo")
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()

@@ -1,54 +1,12 @@
-package mock_test
+package mock
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/agentmock/agentmock/mock"
 )
-
-func openApp(t testing.TB) *mock.App {
-	t.Helper()
-	app, err := mock.Open(context.Background(), mock.Options{DB: filepath.Join(t.TempDir(), "f.db"), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Close() })
-	return app
-}
-
-// call sends one request through the handler and fails the test on anything
-// a client must never see: a 500 (a panic or a non-conforming response) or a
-// body that is not JSON.
-func call(t *testing.T, h http.Handler, method, target, header, key string, body []byte) (int, []byte) {
-	var req *http.Request
-	func() {
-		defer func() { _ = recover() }() // httptest panics on a request line net/http would refuse
-		req = httptest.NewRequest(method, target, bytes.NewReader(body))
-	}()
-	if req == nil {
-		t.Skipf("%s %q is no request line a client could send", method, target)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(header, key)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	data, _ := io.ReadAll(rec.Body)
-	if rec.Code >= 500 {
-		t.Fatalf("%s %s %q: %d %s", method, target, body, rec.Code, data)
-	}
-	if len(data) > 0 && !json.Valid(data) {
-		t.Fatalf("%s %s: body is not JSON: %q", method, target, data)
-	}
-	return rec.Code, data
-}
 
 // FuzzPatch drives both providers' PATCH, which decodes the body, validates
 // it, merges it (RFC 7396) and validates the result. Whatever the bytes, the
@@ -65,9 +23,10 @@ func FuzzPatch(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	app := openApp(f)
-	create := func(t *testing.T, h http.Handler, path, header, key, body, idField string) string {
-		_, data := call(t, h, "POST", path, header, key, []byte(body))
+	app := openTestApp(f)
+	diga, itl := fzClients(app)
+	create := func(t *testing.T, c fzClient, path, body, idField string) string {
+		_, data := c.do(t, "POST", path, []byte(body))
 		var created map[string]any
 		if err := json.Unmarshal(data, &created); err != nil || created[idField] == nil {
 			t.Fatalf("create: %s", data)
@@ -78,16 +37,16 @@ func FuzzPatch(f *testing.F) {
 		// Fresh agents each time: a failure must not depend on what earlier
 		// inputs did, or it could not be reproduced.
 		for _, p := range []struct {
-			h                           http.Handler
-			header, key, path, body, id string
+			c              fzClient
+			path, body, id string
 		}{
-			{app.Server("diga"), "Authorization", "Bearer sk-diga-demo", "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, "agent_id"},
-			{app.Server("itellico"), "X-API-Key", "itl-demo", "/v1/accounts/me/agents", itlCreate, "id"},
+			{diga, "/v1/agent/", `{"voice_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","language":"es"}`, "agent_id"},
+			{itl, "/v1/accounts/me/agents", itlCreate, "id"},
 		} {
-			target := create(t, p.h, p.path, p.header, p.key, p.body, p.id)
-			status, data := call(t, p.h, "PATCH", target, p.header, p.key, body)
+			target := create(t, p.c, p.path, p.body, p.id)
+			status, data := p.c.do(t, "PATCH", target, body)
 			if status == http.StatusOK {
-				_, got := call(t, p.h, "GET", target, p.header, p.key, nil)
+				_, got := p.c.do(t, "GET", target, nil)
 				if !bytes.Equal(data, got) {
 					t.Fatalf("PATCH answered %s but GET reads %s", data, got)
 				}
@@ -109,10 +68,10 @@ func FuzzListQuery(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	app := openApp(f)
+	diga, itl := fzClients(openTestApp(f))
 	f.Fuzz(func(t *testing.T, query string) {
-		call(t, app.Server("diga"), "GET", "/v1/agent/?"+query, "Authorization", "Bearer sk-diga-demo", nil)
-		call(t, app.Server("diga"), "GET", "/v1/voice/?"+query, "Authorization", "Bearer sk-diga-demo", nil)
-		call(t, app.Server("itellico"), "GET", "/v1/accounts/me/agents?"+query, "X-API-Key", "itl-demo", nil)
+		diga.do(t, "GET", "/v1/agent/?"+query, nil)
+		diga.do(t, "GET", "/v1/voice/?"+query, nil)
+		itl.do(t, "GET", "/v1/accounts/me/agents?"+query, nil)
 	})
 }
