@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/labstack/echo/v4"
 )
 
 // A multipart/form-data body is read into an object of its fields, typed
@@ -34,11 +32,7 @@ type upload struct {
 // isForm reports whether a request carries a multipart/form-data body,
 // and returns its boundary.
 func isForm(r *http.Request) (string, bool) {
-	ct := r.Header.Get("Content-Type")
-	if ct == echo.MIMEApplicationJSON {
-		return "", false // the common case, without parsing it (isJSON)
-	}
-	mt, params, err := mime.ParseMediaType(ct)
+	mt, params, err := mediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != openapi.FormMediaType || params["boundary"] == "" {
 		return "", false
 	}

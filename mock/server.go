@@ -366,15 +366,20 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 	return data, v, nil
 }
 
-// isJSON reports whether a Content-Type names JSON. The common one is
-// answered without parsing: mime.ParseMediaType makes a map of parameters
-// each time.
+// isJSON reports whether a Content-Type names JSON.
 func isJSON(contentType string) bool {
-	if contentType == echo.MIMEApplicationJSON {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
+	mt, _, err := mediaType(contentType)
 	return err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"))
+}
+
+// mediaType is mime.ParseMediaType, with the common application/json
+// answered without parsing: ParseMediaType makes a map of parameters each
+// time, and a body's reading asks twice (isForm, isJSON).
+func mediaType(contentType string) (string, map[string]string, error) {
+	if contentType == echo.MIMEApplicationJSON {
+		return contentType, nil, nil
+	}
+	return mime.ParseMediaType(contentType)
 }
 
 // missingBody is FastAPI's error for a required body that is absent.
