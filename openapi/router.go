@@ -203,11 +203,7 @@ func (r *router) find(req *http.Request) (*Route, error) {
 		if err != nil {
 			return nil, err
 		}
-		shared := r.routes[found.Operation]
-		if shared == nil { // not an operation of the document's paths: made now
-			shared = &Route{Key: OperationKey(found.Method, found.Path), schemas: schemasOf(found.Operation)}
-		}
-		route := *shared
+		route := *r.routes[found.Operation] // gorillamux routes the same paths
 		route.Route, route.PathParams = found, params
 		return &route, nil
 	}

@@ -52,33 +52,23 @@ func (r *Route) ResponseSchema(status int) *openapi3.Schema {
 	if r == nil {
 		return nil
 	}
-	t := r.table()
-	if sch, ok := t.exact[status]; ok {
+	if sch, ok := r.schemas.exact[status]; ok {
 		return sch
 	}
-	if 99 < status && status < 600 && t.ranged[status/100] {
-		return t.ranges[status/100]
+	if 99 < status && status < 600 && r.schemas.ranged[status/100] {
+		return r.schemas.ranges[status/100]
 	}
 	return nil
 }
 
 // SuccessStatus is SuccessStatus(r.Operation).
-func (r *Route) SuccessStatus() int { return r.table().success }
+func (r *Route) SuccessStatus() int { return r.schemas.success }
 
 // RequestSchema is RequestSchema(r.Operation).
-func (r *Route) RequestSchema() *openapi3.Schema { return r.table().request }
+func (r *Route) RequestSchema() *openapi3.Schema { return r.schemas.request }
 
 // FormSchema is FormSchema(r.Operation).
-func (r *Route) FormSchema() *openapi3.Schema { return r.table().form }
+func (r *Route) FormSchema() *openapi3.Schema { return r.schemas.form }
 
 // BodySchema is BodySchema(r.Operation).
-func (r *Route) BodySchema() *openapi3.Schema { return r.table().body }
-
-// table is the route's schemas: the router's, found once, or found now for
-// a Route made elsewhere.
-func (r *Route) table() *schemas {
-	if r.schemas != nil {
-		return r.schemas
-	}
-	return schemasOf(r.Operation)
-}
+func (r *Route) BodySchema() *openapi3.Schema { return r.schemas.body }

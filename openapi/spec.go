@@ -182,7 +182,7 @@ type Route struct {
 	// vendors' own.
 	Key string
 	// schemas are the operation's, found when the router was made
-	// (schemas.go).
+	// (schemas.go). Every Route is a copy of one the router made.
 	schemas *schemas
 }
 
