@@ -58,6 +58,19 @@ func cacheKey[ID string | []byte](buf []byte, coll, tenant string, id ID) []byte
 // keyBuf is room for a key on the stack: an itellico agent's is 60 bytes.
 type keyBuf [128]byte
 
+// lookup is c.get of a document named by its parts, its key made on the
+// stack.
+func lookup[ID string | []byte](c *cache, gen uint64, coll, tenant string, id ID) ([]byte, bool) {
+	var buf keyBuf
+	return c.get(gen, cacheKey(buf[:0], coll, tenant, id))
+}
+
+// remember is c.put of a document named by its parts.
+func remember(c *cache, gen uint64, coll, tenant, id string, v []byte) {
+	var buf keyBuf
+	c.put(gen, cacheKey(buf[:0], coll, tenant, id), v)
+}
+
 // cachedDocs is the cache as a read-only transaction sees it, for one
 // tenant's documents of a collection (a list's).
 type cachedDocs struct {

@@ -291,11 +291,8 @@ func (t *Tx) locate(op, coll, tenant, id string) (*bolt.Bucket, []byte, error) {
 
 // Get reads one document. The Doc is a copy, valid after the transaction.
 func (t *Tx) Get(coll, tenant, id string) (Record, error) {
-	var buf keyBuf
-	var k []byte
 	if t.cached {
-		k = cacheKey(buf[:0], coll, tenant, id)
-		if v, ok := t.cache.get(t.gen, k); ok {
+		if v, ok := lookup(t.cache, t.gen, coll, tenant, id); ok {
 			return recordOf(id, v), nil
 		}
 	}
@@ -305,7 +302,7 @@ func (t *Tx) Get(coll, tenant, id string) (Record, error) {
 	}
 	if t.cached {
 		v = bytes.Clone(v)
-		t.cache.put(t.gen, k, v)
+		remember(t.cache, t.gen, coll, tenant, id, v)
 	}
 	return recordOf(id, v), nil
 }
@@ -577,8 +574,7 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, e
 		return Record{}, err
 	}
 	if gen, ok := s.cache.reading(); ok {
-		var buf keyBuf
-		if v, ok := s.cache.get(gen, cacheKey(buf[:0], coll, tenant, id)); ok {
+		if v, ok := lookup(s.cache, gen, coll, tenant, id); ok {
 			return recordOf(id, v), nil
 		}
 	}
@@ -912,8 +908,7 @@ func (b *bucketSource) next(forward bool) ([]byte, Meta, bool) {
 func (b *bucketSource) read() (uint64, []byte, bool) {
 	b.stored = nil
 	if b.via != nil {
-		var buf keyBuf
-		if v, ok := b.via.cache.get(b.via.gen, cacheKey(buf[:0], b.via.coll, b.via.tenant, b.cur)); ok {
+		if v, ok := lookup(b.via.cache, b.via.gen, b.via.coll, b.via.tenant, b.cur); ok {
 			seq, _, doc := decodeValue(v)
 			return seq, doc, true
 		}
@@ -931,8 +926,7 @@ func (b *bucketSource) read() (uint64, []byte, bool) {
 // only what a page shows is kept, not what a filter read and passed over.
 func (b *bucketSource) keep(id string) {
 	if b.via != nil && b.stored != nil {
-		var buf keyBuf
-		b.via.cache.put(b.via.gen, cacheKey(buf[:0], b.via.coll, b.via.tenant, id), bytes.Clone(b.stored))
+		remember(b.via.cache, b.via.gen, b.via.coll, b.via.tenant, id, bytes.Clone(b.stored))
 	}
 }
 
