@@ -185,8 +185,9 @@ func TestLeanCopiesLoadAsTheWholeLessItsProse(t *testing.T) {
 	}
 }
 
-// withoutProse drops string descriptions and summaries from a decoded
-// document, except under the members whose values are data.
+// withoutProse drops prose from a decoded document, except under the
+// members whose values are data: yamljson's rule, applied to kin's encoding
+// of the document rather than to the YAML.
 func withoutProse(v any) any {
 	switch x := v.(type) {
 	case []any:
@@ -198,13 +199,12 @@ func withoutProse(v any) any {
 	case map[string]any:
 		out := map[string]any{}
 		for k, m := range x {
-			if _, prose := m.(string); prose && (k == "description" || k == "summary") {
+			if _, text := m.(string); text && yamljson.ProseKey(k) {
 				continue
 			}
-			switch {
-			case k == "example", k == "examples", k == "default", k == "enum", k == "const", k == "mapping", k == "scopes", strings.HasPrefix(k, "x-"):
+			if yamljson.HoldsData(k) {
 				out[k] = m
-			default:
+			} else {
 				out[k] = withoutProse(m)
 			}
 		}

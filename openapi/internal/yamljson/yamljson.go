@@ -67,11 +67,10 @@ func dropProse(node *yaml.Node) {
 		kept := node.Content[:0]
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k, v := node.Content[i], node.Content[i+1]
-			if k.Kind == yaml.ScalarNode && (k.Value == "description" || k.Value == "summary") &&
-				v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+			if k.Kind == yaml.ScalarNode && ProseKey(k.Value) && v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
 				continue
 			}
-			if !holdsData(k.Value) {
+			if !HoldsData(k.Value) {
 				dropProse(v)
 			}
 			kept = append(kept, k, v)
@@ -80,9 +79,13 @@ func dropProse(node *yaml.Node) {
 	}
 }
 
-// holdsData reports whether a member's value is data, whose descriptions
-// are the data's own.
-func holdsData(key string) bool {
+// ProseKey reports whether a member, where its value is a string, is prose
+// that Lean leaves out.
+func ProseKey(key string) bool { return key == "description" || key == "summary" }
+
+// HoldsData reports whether a member's value is data, whose descriptions
+// are the data's own and stay.
+func HoldsData(key string) bool {
 	switch key {
 	case "example", "examples", "default", "enum", "const", "mapping", "scopes":
 		return true
