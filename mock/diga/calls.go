@@ -171,12 +171,17 @@ func (d *diga) move(tx *store.Tx, e provider.Engine, tenant, id string, doc map[
 // putCall stores a changed call, counting the change, and returns what it
 // stored.
 func (d *diga) putCall(tx *store.Tx, tenant, id string, doc map[string]any) ([]byte, error) {
-	doc[changesMember] = changes(doc) + 1
-	raw, err := json.Marshal(doc)
+	raw, err := counted(doc)
 	if err != nil {
 		return nil, err
 	}
 	return raw, tx.Replace(collDigaCalls, tenant, id, raw)
+}
+
+// counted counts a change of a call and encodes it for the store.
+func counted(doc map[string]any) ([]byte, error) {
+	doc[changesMember] = changes(doc) + 1
+	return json.Marshal(doc)
 }
 
 // emit sends the call as GET /v1/call/{id} answers it, numbered by its
@@ -324,9 +329,7 @@ func (d *diga) Inbound(tx *store.Tx, e provider.Engine, to, from, id string) (st
 			return "", nil, false, err
 		}
 	}
-	// Stored as putCall stores a change, its first.
-	doc[changesMember] = changes(doc) + 1
-	raw, err := json.Marshal(doc)
+	raw, err := counted(doc) // its first change, as putCall counts the others
 	if err != nil {
 		return "", nil, false, err
 	}
