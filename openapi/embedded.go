@@ -43,7 +43,11 @@ func LoadEmbedded(ctx context.Context, name string) (*Spec, error) {
 		// Decoded only: the router and the order walk serve no answer.
 		loader := openapi3.NewLoader()
 		loader.Context = context.WithoutCancel(ctx)
-		doc, err := decodeParallel(loader, whole)
+		root, err := jsonNode(whole)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := decodeEmbedded(loader, whole, root)
 		if err != nil {
 			return nil, err
 		}

@@ -111,7 +111,7 @@ func Load(ctx context.Context, data []byte) (*Spec, error) { return load(ctx, da
 // load is Load, or, for an embedded JSON copy, a faster one: strict
 // validation finds nothing in the embedded documents, as their tests check,
 // and would cost a twentieth of their load at every start, and they are
-// decoded by decodeParallel.
+// decoded by decodeEmbedded.
 func load(ctx context.Context, data []byte, embedded bool) (*Spec, error) {
 	registerFormats.Do(func() {
 		// kin-openapi keeps string formats in a process-wide registry and
@@ -125,10 +125,15 @@ func load(ctx context.Context, data []byte, embedded bool) (*Spec, error) {
 	})
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
+	// The order walk reads the same tree the embedded copies are decoded
+	// from.
+	root, err := orderTree(data)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: read property order: %w", err)
+	}
 	var doc *openapi3.T
-	var err error
 	if embedded {
-		doc, err = decodeParallel(loader, data)
+		doc, err = decodeEmbedded(loader, data, root)
 	} else {
 		doc, err = loader.LoadFromData(data)
 	}
@@ -156,10 +161,6 @@ func load(ctx context.Context, data []byte, embedded bool) (*Spec, error) {
 		return nil, fmt.Errorf("openapi: build router: %w", err)
 	}
 
-	root, err := orderTree(data)
-	if err != nil {
-		return nil, fmt.Errorf("openapi: read property order: %w", err)
-	}
 	s.recordOrder(root, doc)
 	for _, path := range doc.Paths.InMatchingOrder() {
 		for method, op := range doc.Paths.Value(path).Operations() {
