@@ -54,11 +54,11 @@ func BenchmarkRouteAndValidate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, body, err := s.readBody(req, route)
+		raw, body, err := s.readBody(req, route)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if vs := s.validate(req, route, body); len(vs) > 0 {
+		if vs := s.validate(req, route, raw, body); len(vs) > 0 {
 			b.Fatal(vs)
 		}
 	}

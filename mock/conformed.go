@@ -1,8 +1,6 @@
 package mock
 
 import (
-	"sync"
-
 	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -22,8 +20,7 @@ import (
 // validating each answer once more after that.
 type conformed struct {
 	fp   provider.Fingerprinter
-	mu   sync.RWMutex
-	seen map[conformedKey]struct{}
+	seen *memo[conformedKey, struct{}]
 }
 
 const conformedMax = 1 << 14
@@ -35,7 +32,7 @@ type conformedKey struct {
 }
 
 func newConformed() *conformed {
-	return &conformed{fp: provider.NewFingerprinter(), seen: map[conformedKey]struct{}{}}
+	return &conformed{fp: provider.NewFingerprinter(), seen: newMemo[conformedKey, struct{}](conformedMax)}
 }
 
 func (c *conformed) key(op *openapi3.Operation, status int, data []byte) conformedKey {
@@ -44,18 +41,9 @@ func (c *conformed) key(op *openapi3.Operation, status int, data []byte) conform
 
 // has reports whether the answer was found to conform before.
 func (c *conformed) has(k conformedKey) bool {
-	c.mu.RLock()
-	_, ok := c.seen[k]
-	c.mu.RUnlock()
+	_, ok := c.seen.get(k)
 	return ok
 }
 
 // add remembers an answer found to conform.
-func (c *conformed) add(k conformedKey) {
-	c.mu.Lock()
-	if len(c.seen) >= conformedMax {
-		clear(c.seen)
-	}
-	c.seen[k] = struct{}{}
-	c.mu.Unlock()
-}
+func (c *conformed) add(k conformedKey) { c.seen.put(k, struct{}{}) }

@@ -32,6 +32,6 @@ func TestConformedStaysBounded(t *testing.T) {
 	for i := range last + 1 {
 		c.add(c.key(op, 200, body(i)))
 	}
-	assert.LessOrEqual(t, len(c.seen), conformedMax)
+	assert.LessOrEqual(t, c.seen.len(), conformedMax)
 	assert.True(t, c.has(c.key(op, 200, body(last))), "the newest is kept")
 }

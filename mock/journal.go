@@ -198,6 +198,9 @@ type trace struct {
 	violations []agentmock.Violation
 	fault      string
 	nearest    []string
+	// refusal is what the check found in a body it refused before
+	// (refused.go); keep is the one whose answer is to be kept as sent.
+	refusal, keep *refusal
 }
 
 type traceKey struct{}

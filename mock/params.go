@@ -3,7 +3,6 @@ package mock
 import (
 	"math/rand/v2"
 	"net/url"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/zeebo/xxh3"
@@ -29,8 +28,7 @@ type passed struct {
 	seed uint64
 	// pure holds the operations whose verdict is such a function.
 	pure map[*openapi3.Operation]bool
-	mu   sync.RWMutex
-	seen map[passedKey]string // the query as openapi3filter left it
+	seen *memo[passedKey, string] // the query as openapi3filter left it
 }
 
 const (
@@ -46,7 +44,7 @@ type passedKey struct {
 // newPassed finds the operations whose parameters are all in the path or
 // the query, among those whose security is left to the provider.
 func newPassed(spec *openapi.Spec, unsecured map[*openapi3.Operation]*openapi3.Operation) *passed {
-	p := &passed{seed: rand.Uint64(), pure: map[*openapi3.Operation]bool{}, seen: map[passedKey]string{}}
+	p := &passed{seed: rand.Uint64(), pure: map[*openapi3.Operation]bool{}, seen: newMemo[passedKey, string](passedMax)}
 	for _, item := range spec.Doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if unsecured[op] == nil {
@@ -83,18 +81,6 @@ func (p *passed) key(op *openapi3.Operation, u *url.URL) (passedKey, bool) {
 }
 
 // get returns the query openapi3filter left, if the request passed before.
-func (p *passed) get(k passedKey) (string, bool) {
-	p.mu.RLock()
-	q, ok := p.seen[k]
-	p.mu.RUnlock()
-	return q, ok
-}
+func (p *passed) get(k passedKey) (string, bool) { return p.seen.get(k) }
 
-func (p *passed) add(k passedKey, query string) {
-	p.mu.Lock()
-	if len(p.seen) >= passedMax {
-		clear(p.seen)
-	}
-	p.seen[k] = query
-	p.mu.Unlock()
-}
+func (p *passed) add(k passedKey, query string) { p.seen.put(k, query) }

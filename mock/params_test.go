@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -42,14 +41,9 @@ func TestPassedParametersAnswerAsTheCheck(t *testing.T) {
 				req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
 				require.NoError(t, err)
 				req.Header.Set(tc.header, tc.key)
-				res, err := srv.Client().Do(req)
-				require.NoError(t, err)
-				defer res.Body.Close()
-				body, err := io.ReadAll(res.Body)
-				require.NoError(t, err)
-				return res.StatusCode, string(body)
+				return roundTrip(t, srv, req)
 			}
-			kept := func() int { s.passed.mu.RLock(); defer s.passed.mu.RUnlock(); return len(s.passed.seen) }
+			kept := s.passed.seen.len
 			before := kept()
 			status, body := send()
 			if tc.status != 0 {

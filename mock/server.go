@@ -111,6 +111,8 @@ type Server struct {
 	unsecured map[*openapi3.Operation]*openapi3.Operation
 	// passed remembers requests whose parameters passed (params.go).
 	passed *passed
+	// refused remembers the bodies the check refused (refused.go).
+	refused *refused
 
 	journal *journal
 	faults  *faults
@@ -169,6 +171,7 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 	}
 	s.responseOptions = &openapi3filter.Options{IncludeResponseStatus: cfg.StrictStatus, MultiError: true}
 	s.conformed = newConformed()
+	s.refused = newRefused()
 	s.unsecured = unsecured(spec)
 	s.passed = newPassed(spec, s.unsecured)
 	if cfg.Pages != nil {
@@ -280,11 +283,12 @@ func (s *Server) serve(r *http.Request, route *openapi.Route, scratch *store.Are
 		return provider.Response{}, err
 	}
 	raw, body, err := s.readBody(r, route)
-	var missing []agentmock.Violation
-	if e, ok := provider.AsError(err); ok && e.MissingBody {
-		// A missing body is reported with the parameters' violations, as
-		// FastAPI validates them together; a malformed one stands alone.
-		missing, err = e.Violations, nil
+	var found []agentmock.Violation
+	if e, ok := provider.AsError(err); ok && e.WithParams {
+		// A missing body, or one refused before, is reported with the
+		// parameters' violations, as FastAPI validates them together; a
+		// malformed one stands alone.
+		found, err = e.Violations, nil
 	}
 	if err != nil {
 		return provider.Response{}, err
@@ -292,7 +296,7 @@ func (s *Server) serve(r *http.Request, route *openapi.Route, scratch *store.Are
 	if s.prov.EmptyQueryIsNull() {
 		r = withoutEmptyQuery(r)
 	}
-	if vs := append(s.validate(r, route, body), missing...); len(vs) > 0 {
+	if vs := append(s.validate(r, route, raw, body), found...); len(vs) > 0 {
 		return provider.Response{}, provider.Invalid(vs...)
 	}
 	req := &provider.Request{Ctx: ctx, HTTP: r, Route: route, Tenant: tenant, Body: body, Raw: raw, Scratch: scratch}
@@ -356,6 +360,14 @@ func (s *Server) readBody(r *http.Request, route *openapi.Route) ([]byte, any, e
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return nil, nil, provider.Fail(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 	}
+	if found, ok := s.refused.get(route.Operation, data); ok {
+		tr := traceOf(r)
+		tr.warnings = append(tr.warnings, found.warnings...)
+		tr.refusal = found
+		e := provider.Invalid(found.violations...)
+		e.WithParams = true
+		return data, nil, e
+	}
 	v, err := provider.DecodeJSON(data)
 	if err != nil {
 		return nil, nil, s.prov.Malformed(err)
@@ -385,13 +397,14 @@ func mediaType(contentType string) (string, map[string]string, error) {
 // missingBody is FastAPI's error for a required body that is absent.
 func missingBody() *provider.Error {
 	e := provider.Invalid(agentmock.Violation{In: agentmock.InBody, Kind: agentmock.KindMissing})
-	e.MissingBody = true
+	e.WithParams = true
 	return e
 }
 
-// validate checks parameters with openapi3filter and the body with the
-// operation's schema, returning every violation at once.
-func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []agentmock.Violation {
+// validate checks parameters with openapi3filter and the body, raw as
+// decoded, with the operation's schema, returning every violation at once.
+// A body it refuses is remembered (refused.go).
+func (s *Server) validate(r *http.Request, route *openapi.Route, raw []byte, body any) []agentmock.Violation {
 	var vs []agentmock.Violation
 	if err := s.checkParams(r, route); err != nil {
 		vs = append(vs, s.spec.Violations(agentmock.InQuery, nil, nil, err)...)
@@ -399,16 +412,28 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 	if body == nil {
 		return vs
 	}
-	sch := route.BodySchema()
-	for _, m := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
-		if !s.cfg.AllowUnknownFields {
-			vs = append(vs, extraMember(m))
-			continue
-		}
+	found := s.checkBody(r, route, body)
+	if len(found.warnings) > 0 {
 		// Dropped, as the vendors do, and said in the journal, so that a
 		// suite can still catch a typo (GET /_mock/requests?warnings=true).
 		tr := traceOf(r)
-		tr.warnings = append(tr.warnings, extraMember(m))
+		tr.warnings = append(tr.warnings, found.warnings...)
+	}
+	s.refused.add(route.Operation, raw, found)
+	return append(vs, found.violations...)
+}
+
+// checkBody checks a decoded body with the operation's schema: a pure
+// function of the operation, the server's options and the body.
+func (s *Server) checkBody(r *http.Request, route *openapi.Route, body any) *refusal {
+	found := &refusal{}
+	sch := route.BodySchema()
+	for _, m := range s.spec.Unknown(sch, body, s.cfg.AllowUnknownFields) {
+		if s.cfg.AllowUnknownFields {
+			found.warnings = append(found.warnings, extraMember(m))
+		} else {
+			found.violations = append(found.violations, extraMember(m))
+		}
 	}
 	checked := body
 	if r.Method == http.MethodPatch && nullMember(body) {
@@ -422,9 +447,9 @@ func (s *Server) validate(r *http.Request, route *openapi.Route, body any) []age
 		if v.Kind == agentmock.KindExtraForbidden {
 			continue // reported, or dropped, by the walk above
 		}
-		vs = append(vs, v)
+		found.violations = append(found.violations, v)
 	}
-	return vs
+	return found
 }
 
 // nullMember reports whether an object has a member that is null, itself
@@ -622,6 +647,13 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 			c.Response().Header().Add(k, v)
 		}
 	}
+	if tr := traceOf(c.Request()); tr.refusal != nil && len(e.Violations) == len(tr.refusal.violations) && len(e.Header) == 0 {
+		// A body refused before, and nothing else wrong: its answer.
+		if a := tr.refusal.answer.Load(); a != nil {
+			return Blob(c, a.status, a.mt, a.data)
+		}
+		tr.keep = tr.refusal
+	}
 	return s.send(c, route, e.Status, s.declaredErrorBody(route, e), true)
 }
 
@@ -706,6 +738,9 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 	mt := echo.MIMEApplicationJSON
 	if _, ok := s.prov.(*document); ok && declared == nil {
 		mt = problemJSON // no shape of the document's own: RFC 7807
+	}
+	if tr := traceOf(c.Request()); check && tr.keep != nil {
+		tr.keep.answer.Store(&answer{status: status, mt: mt, data: bytes.Clone(data)})
 	}
 	return Blob(c, status, mt, data)
 }

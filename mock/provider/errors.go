@@ -21,9 +21,10 @@ type Error struct {
 	Header     http.Header
 	// Forced marks a status the caller asked for (Prefer, a fault rule).
 	Forced bool
-	// MissingBody marks the error for a required body that is absent,
-	// which is reported together with the parameters' violations.
-	MissingBody bool
+	// WithParams marks violations of the body that are reported together
+	// with the parameters' violations, as FastAPI finds them together: a
+	// required body that is absent, or one the check refused before.
+	WithParams bool
 }
 
 func (e *Error) Error() string {
