@@ -1,6 +1,7 @@
 package contracttests
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -70,6 +71,28 @@ func (s callSetup) next(t *testing.T, call, status string) agentmocktest.Event {
 	return ev
 }
 
+// delivered waits until n of the call's deliveries are recorded as
+// delivered: the receiver holds an event before the dispatcher has recorded
+// the receiver's answer to it, and a test that reads the deliveries once it
+// has the event would race the record.
+func (s callSetup) delivered(t *testing.T, call string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(eventualTimeout)
+	for {
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		s.tg.srv.Control(t, agentmocktest.Diga, "GET", "/_mock/deliveries?subject="+call+"&state=delivered", nil, &page)
+		if len(page.Items) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the call's deliveries recorded as delivered within %s, not %d", len(page.Items), eventualTimeout, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestOutboundCall follows a call from POST /v1/call/ to its completed
 // webhook on a fixed clock: each status on the server's clock, each change
 // a signed status_changed event whose data is the call as GET answers it.
@@ -113,6 +136,7 @@ func TestOutboundCall(t *testing.T) {
 			} `json:"attempts"`
 		} `json:"items"`
 	}
+	s.delivered(t, id, 3)
 	s.tg.srv.Control(t, agentmocktest.Diga, "GET", "/_mock/deliveries?subject="+id, nil, &out)
 	require.Len(t, out.Items, 3)
 	for _, d := range out.Items {
@@ -192,6 +216,7 @@ func TestWebhookRetriesAndRotation(t *testing.T) {
 			} `json:"attempts"`
 		} `json:"items"`
 	}
+	s.delivered(t, id, 1)
 	s.tg.srv.Control(t, agentmocktest.Diga, "GET", "/_mock/deliveries?subject="+id+"&state=delivered", nil, &out)
 	require.NotEmpty(t, out.Items)
 	assert.Len(t, out.Items[0].Attempts, 3, "taken at the third attempt")
