@@ -201,6 +201,8 @@ type trace struct {
 	// refusal is what the check found in a body it refused before
 	// (refused.go); keep is the one whose answer is to be kept as sent.
 	refusal, keep *refusal
+	// read is a GET whose answer may be kept (answers.go).
+	read *pendingRead
 }
 
 type traceKey struct{}

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentmock/agentmock"
@@ -113,6 +114,11 @@ type Server struct {
 	passed *passed
 	// refused remembers the bodies the check refused (refused.go).
 	refused *refused
+	// answers keeps the answers of reads by the store's generation
+	// (answers.go); draws counts the clock's readings and the ids drawn,
+	// which no kept answer may depend on.
+	answers *answers
+	draws   atomic.Uint64
 
 	journal *journal
 	faults  *faults
@@ -183,7 +189,9 @@ func newServer(ctx context.Context, spec *openapi.Spec, st *store.Store, p provi
 			Secret: s.webhookSecret, Timeout: cfg.Webhooks.Timeout, Backoff: cfg.Webhooks.Backoff, Log: s.log})
 	}
 	if _, isControl := p.(*control); !isControl {
-		s.journal, s.faults = newJournal(cfg.JournalSize), &faults{}
+		// The control API's reads answer from the journal, the clock and
+		// the rules, not from the store alone: its answers are not kept.
+		s.journal, s.faults, s.answers = newJournal(cfg.JournalSize), &faults{}, newAnswers()
 		if !cfg.NoControl {
 			cspec := cfg.ControlSpec
 			var err error
@@ -245,9 +253,15 @@ func newUUID() string {
 
 // now is the server's clock in UTC, at the microsecond precision the vendors'
 // Python backends store.
-func (s *Server) Now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
+func (s *Server) Now() time.Time {
+	s.draws.Add(1)
+	return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond)
+}
 
-func (s *Server) NewID() string { return s.cfg.IDs.New() }
+func (s *Server) NewID() string {
+	s.draws.Add(1)
+	return s.cfg.IDs.New()
+}
 
 // handle answers a documented API call that routed, faults and the page
 // gate let through: it authenticates, validates and serves it (serve), then
@@ -308,6 +322,11 @@ func (s *Server) serve(r *http.Request, route *openapi.Route, scratch *store.Are
 	h := s.handlers[route.Key]
 	if h == nil {
 		return s.example(req, route.SuccessStatus(), "", false)
+	}
+	if r.Method == http.MethodGet {
+		if res, ok := s.answered(req); ok {
+			return res, nil
+		}
 	}
 	return h(req)
 }
@@ -552,16 +571,16 @@ func (s *Server) write(c echo.Context, route *openapi.Route, res provider.Respon
 			return s.writeError(c, route, fmt.Errorf("encode response: %w", err))
 		}
 	}
-	if res.Checked != nil && res.Checked == sch {
-		return s.raw(c, res.Status, data)
+	if res.Checked == nil || res.Checked != sch {
+		if err := s.checkResponse(c.Request(), route, res.Status, data); err != nil {
+			s.log.Error("response does not conform to the document", "operation", route.Key, "status", res.Status, "err", err)
+			return s.send(c, route, http.StatusInternalServerError, s.errorBody(&provider.Error{
+				Status:  http.StatusInternalServerError,
+				Message: "agentmock bug: the response does not conform to the document: " + err.Error(),
+			}), false)
+		}
 	}
-	if err := s.checkResponse(c.Request(), route, res.Status, data); err != nil {
-		s.log.Error("response does not conform to the document", "operation", route.Key, "status", res.Status, "err", err)
-		return s.send(c, route, http.StatusInternalServerError, s.errorBody(&provider.Error{
-			Status:  http.StatusInternalServerError,
-			Message: "agentmock bug: the response does not conform to the document: " + err.Error(),
-		}), false)
-	}
+	s.kept(c.Request(), res.Status, data)
 	return s.raw(c, res.Status, data)
 }
 

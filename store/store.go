@@ -567,6 +567,14 @@ func (s *Store) Create(ctx context.Context, coll, tenant, id string, doc []byte)
 	return rec, wrap(err)
 }
 
+// Generation is the store's state as a number that every write transaction
+// moves when it begins and again when it ends, and quiet is false while one
+// is in flight. Two reads that find the same generation, quiet, saw the
+// same documents, and so did every read between them: what a read
+// transaction begun between two such readings read is the file as it was
+// at both. A write's caller learns of its end after the generation moved.
+func (s *Store) Generation() (gen uint64, quiet bool) { return s.cache.reading() }
+
 // Get reads one document. One that the cache holds is read without a
 // transaction at all: a read of one value is a snapshot of its own.
 func (s *Store) Get(ctx context.Context, coll, tenant, id string) (rec Record, err error) {
