@@ -57,6 +57,11 @@ func TestLoadSpecSources(t *testing.T) {
 	}
 	_, err = LoadSpec(ctx, filepath.Join(dir, "hello.yaml"), "document", nil)
 	assert.Contains(t, err.Error(), "not an OpenAPI document")
+	broken := filepath.Join(dir, "broken.yaml")
+	require.NoError(t, os.WriteFile(broken, []byte("openapi: 3.0.3\ninfo: [unclosed\n"), 0o600))
+	_, err = LoadSpec(ctx, broken, "document", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "openapi: parse:", "a document that does not parse is said to, not its order")
 }
 
 // TestWrongDocumentIsSaid: a document given for the other provider is

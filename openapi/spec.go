@@ -18,6 +18,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
+	"gopkg.in/yaml.v3"
 )
 
 //go:embed diga.yaml itellico.yaml control.yaml
@@ -125,20 +126,9 @@ func load(ctx context.Context, data []byte, embedded bool) (*Spec, error) {
 	})
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
-	// The order walk reads the same tree the embedded copies are decoded
-	// from.
-	root, err := orderTree(data)
+	doc, root, err := parse(loader, data, embedded)
 	if err != nil {
-		return nil, fmt.Errorf("openapi: read property order: %w", err)
-	}
-	var doc *openapi3.T
-	if embedded {
-		doc, err = decodeEmbedded(loader, data, root)
-	} else {
-		doc, err = loader.LoadFromData(data)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("openapi: parse: %w", err)
+		return nil, err
 	}
 	if doc.OpenAPI == "" {
 		return nil, errors.New("openapi: not an OpenAPI document: it has no openapi member (a Swagger 2.0 one has swagger: \"2.0\")")
@@ -168,6 +158,33 @@ func load(ctx context.Context, data []byte, embedded bool) (*Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// parse decodes a document and reads the tree its order is walked in
+// (recordOrder). A user's document is kin's to decode first, so that one
+// that is no document at all is said to be that; an embedded copy is
+// decoded from the same tree (decodeEmbedded).
+func parse(loader *openapi3.Loader, data []byte, embedded bool) (*openapi3.T, *yaml.Node, error) {
+	if embedded {
+		root, err := jsonNode(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("openapi: parse: %w", err)
+		}
+		doc, err := decodeEmbedded(loader, data, root)
+		if err != nil {
+			return nil, nil, fmt.Errorf("openapi: parse: %w", err)
+		}
+		return doc, root, nil
+	}
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("openapi: parse: %w", err)
+	}
+	root, err := orderTree(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("openapi: read property order: %w", err)
+	}
+	return doc, root, nil
 }
 
 // Is31 reports whether the document is OpenAPI 3.1 or later, which changes
