@@ -55,7 +55,7 @@ func decodeDirect(root *yaml.Node) (*openapi3.T, error) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	d := &directDecoder{fields: map[reflect.Type]*modelFields{}}
+	d := &directDecoder{structs: map[reflect.Type]*structInfo{}}
 	var doc openapi3.T
 	if err := d.decode(root, reflect.ValueOf(&doc).Elem()); err != nil {
 		return nil, err
@@ -64,14 +64,21 @@ func decodeDirect(root *yaml.Node) (*openapi3.T, error) {
 }
 
 type directDecoder struct {
-	// fields are each model type's members by their JSON names, found once
-	// per type.
-	fields map[reflect.Type]*modelFields
+	// structs are what decoding each struct type needs, found once per
+	// type.
+	structs map[reflect.Type]*structInfo
 }
 
-type modelFields struct {
+// structInfo is how kin decodes a struct type: as a reference or the value
+// in its place (ref and value index its Ref and Value), or as one of the
+// plain models (byName indexes its members by their JSON names, extensions
+// its Extensions or is -1); refused says why it is neither.
+type structInfo struct {
+	isRef      bool
+	ref, value int
 	byName     map[string]int
-	extensions int // the index of Extensions, or -1
+	extensions int
+	refused    error
 }
 
 var (
@@ -86,34 +93,38 @@ var (
 	typeTextUnmarshal  = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// plainModels are kin's types whose UnmarshalJSON decodes the object into
-// the model and keeps every member it has no field for as an extension, and
-// nothing else. A model type kin decodes some other way, or one added in a
-// later kin, is not among them, and is refused.
-var plainModels = map[reflect.Type]bool{
-	reflect.TypeFor[openapi3.T]():              true,
-	reflect.TypeFor[openapi3.Components]():     true,
-	reflect.TypeFor[openapi3.Contact]():        true,
-	reflect.TypeFor[openapi3.Encoding]():       true,
-	reflect.TypeFor[openapi3.Example]():        true,
-	reflect.TypeFor[openapi3.ExternalDocs]():   true,
-	reflect.TypeFor[openapi3.Info]():           true,
-	reflect.TypeFor[openapi3.License]():        true,
-	reflect.TypeFor[openapi3.Link]():           true,
-	reflect.TypeFor[openapi3.MediaType]():      true,
-	reflect.TypeFor[openapi3.Operation]():      true, // its one rule more is for "responses": null, refused here
-	reflect.TypeFor[openapi3.Parameter]():      true,
-	reflect.TypeFor[openapi3.PathItem]():       true,
-	reflect.TypeFor[openapi3.RequestBody]():    true,
-	reflect.TypeFor[openapi3.Response]():       true,
-	reflect.TypeFor[openapi3.Schema]():         true, // its one rule more is for a boolean schema, refused here
-	reflect.TypeFor[openapi3.SecurityScheme](): true,
-	reflect.TypeFor[openapi3.OAuthFlows]():     true,
-	reflect.TypeFor[openapi3.OAuthFlow]():      true,
-	reflect.TypeFor[openapi3.Server]():         true,
-	reflect.TypeFor[openapi3.ServerVariable](): true,
-	reflect.TypeFor[openapi3.Tag]():            true,
-	reflect.TypeFor[openapi3.XML]():            true,
+// plainModel reports kin's types whose UnmarshalJSON decodes the object
+// into the model and keeps every member it has no field for as an
+// extension, and nothing else. A model type kin decodes some other way, or
+// one added in a later kin, is not among them, and is refused.
+func plainModel(t reflect.Type) bool {
+	switch t {
+	case reflect.TypeFor[openapi3.T](),
+		reflect.TypeFor[openapi3.Components](),
+		reflect.TypeFor[openapi3.Contact](),
+		reflect.TypeFor[openapi3.Encoding](),
+		reflect.TypeFor[openapi3.Example](),
+		reflect.TypeFor[openapi3.ExternalDocs](),
+		reflect.TypeFor[openapi3.Info](),
+		reflect.TypeFor[openapi3.License](),
+		reflect.TypeFor[openapi3.Link](),
+		reflect.TypeFor[openapi3.MediaType](),
+		reflect.TypeFor[openapi3.Operation](), // its one rule more is for "responses": null, refused here
+		reflect.TypeFor[openapi3.Parameter](),
+		reflect.TypeFor[openapi3.PathItem](),
+		reflect.TypeFor[openapi3.RequestBody](),
+		reflect.TypeFor[openapi3.Response](),
+		reflect.TypeFor[openapi3.Schema](), // its one rule more is for a boolean schema, refused here
+		reflect.TypeFor[openapi3.SecurityScheme](),
+		reflect.TypeFor[openapi3.OAuthFlows](),
+		reflect.TypeFor[openapi3.OAuthFlow](),
+		reflect.TypeFor[openapi3.Server](),
+		reflect.TypeFor[openapi3.ServerVariable](),
+		reflect.TypeFor[openapi3.Tag](),
+		reflect.TypeFor[openapi3.XML]():
+		return true
+	}
+	return false
 }
 
 func notDirect(format string, args ...any) error {
@@ -222,40 +233,36 @@ func (d *directDecoder) decode(n *yaml.Node, v reflect.Value) error {
 		v.Set(m)
 		return nil
 	case reflect.Struct:
-		if isRef(t) {
-			return d.ref(n, v)
+		info := d.structInfo(t)
+		switch {
+		case info.refused != nil:
+			return info.refused
+		case info.isRef:
+			return d.ref(n, v, info)
 		}
-		if !plainModels[t] {
-			return notDirect("type %s", t)
-		}
-		return d.model(n, v)
+		return d.model(n, v, info)
 	}
 	return notDirect("kind %s", t.Kind())
 }
 
-// model decodes an object into one of plainModels, as its UnmarshalJSON
-// does.
-func (d *directDecoder) model(n *yaml.Node, v reflect.Value) error {
+// model decodes an object into a plain model, as its UnmarshalJSON does.
+func (d *directDecoder) model(n *yaml.Node, v reflect.Value, info *structInfo) error {
 	if n.Kind != yaml.MappingNode {
 		return notDirect("%s for %s", n.Tag, v.Type())
 	}
 	if err := unique(n); err != nil {
 		return err
 	}
-	f, err := d.modelFields(v.Type())
-	if err != nil {
-		return err
-	}
 	var ext map[string]any
 	for i := 0; i < len(n.Content); i += 2 {
 		key, value := n.Content[i].Value, n.Content[i+1]
-		if index, ok := f.byName[key]; ok {
+		if index, ok := info.byName[key]; ok {
 			if err := d.decode(value, v.Field(index)); err != nil {
 				return err
 			}
 			continue
 		}
-		if !strings.HasPrefix(key, "x-") || f.extensions < 0 {
+		if !strings.HasPrefix(key, "x-") || info.extensions < 0 {
 			return notDirect("member %q of %s", key, v.Type())
 		}
 		x, err := anyValue(value)
@@ -268,20 +275,34 @@ func (d *directDecoder) model(n *yaml.Node, v reflect.Value) error {
 		ext[key] = x
 	}
 	if ext != nil {
-		v.Field(f.extensions).Set(reflect.ValueOf(ext))
+		v.Field(info.extensions).Set(reflect.ValueOf(ext))
 	}
 	return nil
 }
 
-func (d *directDecoder) modelFields(t reflect.Type) (*modelFields, error) {
-	if f, ok := d.fields[t]; ok {
-		return f, nil
+func (d *directDecoder) structInfo(t reflect.Type) *structInfo {
+	if info, ok := d.structs[t]; ok {
+		return info
 	}
-	f := &modelFields{byName: map[string]int{}, extensions: -1}
+	info := &structInfo{extensions: -1}
+	d.structs[t] = info
+	ref, isRef := t.FieldByName("Ref")
+	value, hasValue := t.FieldByName("Value")
+	if isRef && hasValue && ref.Type.Kind() == reflect.String && value.Type.Kind() == reflect.Pointer &&
+		reflect.PointerTo(t).Implements(typeUnmarshaler) {
+		// kin's XRef types: a reference, or the value in place.
+		info.isRef, info.ref, info.value = true, ref.Index[0], value.Index[0]
+		return info
+	}
+	if !plainModel(t) {
+		info.refused = notDirect("type %s", t)
+		return info
+	}
+	info.byName = map[string]int{}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if sf.Name == "Extensions" && sf.Type == reflect.TypeFor[map[string]any]() {
-			f.extensions = i
+			info.extensions = i
 			continue
 		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
@@ -290,26 +311,18 @@ func (d *directDecoder) modelFields(t reflect.Type) (*modelFields, error) {
 			continue
 		case sf.Anonymous || name == "":
 			// encoding/json would promote or name it by the field's name.
-			return nil, notDirect("field %s of %s", sf.Name, t)
+			info.refused = notDirect("field %s of %s", sf.Name, t)
+			return info
 		}
-		f.byName[name] = i
+		info.byName[name] = i
 	}
-	d.fields[t] = f
-	return f, nil
-}
-
-// isRef tells kin's XRef types: a reference, or the value in place.
-func isRef(t reflect.Type) bool {
-	ref, ok := t.FieldByName("Ref")
-	value, ok2 := t.FieldByName("Value")
-	return ok && ok2 && ref.Type.Kind() == reflect.String && value.Type.Kind() == reflect.Pointer &&
-		reflect.PointerTo(t).Implements(typeUnmarshaler)
+	return info
 }
 
 // ref decodes a reference object alone ({"$ref": "…"}) or the value in its
 // place, as every XRef.UnmarshalJSON does. A $ref beside other members is
 // kept in fields the model does not export, so it is refused.
-func (d *directDecoder) ref(n *yaml.Node, v reflect.Value) error {
+func (d *directDecoder) ref(n *yaml.Node, v reflect.Value, info *structInfo) error {
 	if n.Kind != yaml.MappingNode {
 		return notDirect("%s for %s", n.Tag, v.Type())
 	}
@@ -324,10 +337,10 @@ func (d *directDecoder) ref(n *yaml.Node, v reflect.Value) error {
 		if !isScalar(target, "!!str") || target.Value == "" {
 			return notDirect("$ref %s", target.Tag)
 		}
-		v.FieldByName("Ref").SetString(target.Value)
+		v.Field(info.ref).SetString(target.Value)
 		return nil
 	}
-	return d.decode(n, v.FieldByName("Value"))
+	return d.decode(n, v.Field(info.value))
 }
 
 // types is Types.UnmarshalJSON: a list of names or one.
