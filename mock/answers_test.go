@@ -1,35 +1,15 @@
 package mock
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// answersClient sends requests to one provider's server on loopback.
-type answersClient struct {
-	t      *testing.T
-	srv    *httptest.Server
-	header string
-}
-
-func (c answersClient) do(method, path, key, body string) (int, string) {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.srv.URL+path, bytes.NewReader([]byte(body)))
-	require.NoError(c.t, err)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set(c.header, key)
-	return roundTrip(c.t, c.srv, req)
-}
 
 // TestKeptAnswersFollowTheStore: a GET answered again at the same store
 // generation gets the same bytes, kept once; a write moves every later
@@ -38,9 +18,7 @@ func (c answersClient) do(method, path, key, body string) (int, string) {
 func TestKeptAnswersFollowTheStore(t *testing.T) {
 	app := openTestApp(t)
 	s := app.Server("diga")
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	diga := answersClient{t, srv, "Authorization"}
+	diga := demoClient(t, app, "diga")
 	const agent = "/v1/agent/11111111-1111-4111-8111-111111111111"
 	kept := func(sv *Server) int {
 		sv.answers.mu.RLock()
@@ -48,33 +26,31 @@ func TestKeptAnswersFollowTheStore(t *testing.T) {
 		return len(sv.answers.m)
 	}
 
-	status, page := diga.do("GET", "/v1/agent/?limit=5", "Bearer sk-diga-demo", "")
+	status, page := diga.do("GET", "/v1/agent/?limit=5", "")
 	require.Equal(t, http.StatusOK, status, page)
 	require.Equal(t, 1, kept(s), "the page kept")
-	again, pageAgain := diga.do("GET", "/v1/agent/?limit=5", "Bearer sk-diga-demo", "")
+	again, pageAgain := diga.do("GET", "/v1/agent/?limit=5", "")
 	assert.Equal(t, http.StatusOK, again)
 	assert.Equal(t, page, pageAgain, "the same bytes")
 	assert.Equal(t, 1, kept(s))
 
-	status, other := diga.do("GET", "/v1/agent/?limit=5", "Bearer sk-diga-other", "")
+	status, other := diga.withKey("Bearer sk-diga-other").do("GET", "/v1/agent/?limit=5", "")
 	require.Equal(t, http.StatusOK, status, other)
 	assert.NotEqual(t, page, other, "another tenant's page")
 	assert.Equal(t, 2, kept(s))
-	status, _ = diga.do("GET", "/v1/agent/?limit=5", "Bearer sk-diga-wrong", "")
+	status, _ = diga.withKey("Bearer sk-diga-wrong").do("GET", "/v1/agent/?limit=5", "")
 	assert.Equal(t, http.StatusUnauthorized, status, "a kept page is no way past the credentials")
 
-	status, body := diga.do("PATCH", agent, "Bearer sk-diga-demo", `{"name":"Renamed by the test"}`)
+	status, body := diga.do("PATCH", agent, `{"name":"Renamed by the test"}`)
 	require.Equal(t, http.StatusOK, status, body)
-	status, after := diga.do("GET", "/v1/agent/?limit=5", "Bearer sk-diga-demo", "")
+	status, after := diga.do("GET", "/v1/agent/?limit=5", "")
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, after, "Renamed by the test", "the write moved the answer on")
 	assert.NotContains(t, page, "Renamed by the test")
 	assert.Equal(t, 1, kept(s), "the entries of the generation before are gone")
 
 	itl := app.Server("itellico")
-	isrv := httptest.NewServer(itl)
-	t.Cleanup(isrv.Close)
-	status, usage := answersClient{t, isrv, "X-API-Key"}.do("GET", "/v1/accounts/me/analytics/usage", "itl-demo", "")
+	status, usage := demoClient(t, app, "itellico").do("GET", "/v1/accounts/me/analytics/usage", "")
 	require.Equal(t, http.StatusOK, status, usage)
 	assert.Zero(t, kept(itl), "usage looks back from now: never kept")
 }
@@ -83,9 +59,8 @@ func TestKeptAnswersFollowTheStore(t *testing.T) {
 // can, each rename answered is in every GET sent after it.
 func TestKeptAnswersNeverLagAWrite(t *testing.T) {
 	app := openTestApp(t)
-	srv := httptest.NewServer(app.Server("diga"))
-	t.Cleanup(srv.Close)
-	diga := answersClient{t, srv, "Authorization"}
+	diga := demoClient(t, app, "diga")
+	srv := diga.srv
 	const agent = "/v1/agent/11111111-1111-4111-8111-111111111111"
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
@@ -107,9 +82,9 @@ func TestKeptAnswersNeverLagAWrite(t *testing.T) {
 	}
 	for i := range 50 {
 		name := fmt.Sprintf("rename %d", i)
-		status, body := diga.do("PATCH", agent, "Bearer sk-diga-demo", `{"name":"`+name+`"}`)
+		status, body := diga.do("PATCH", agent, `{"name":"`+name+`"}`)
 		require.Equal(t, http.StatusOK, status, body)
-		status, body = diga.do("GET", agent, "Bearer sk-diga-demo", "")
+		status, body = diga.do("GET", agent, "")
 		require.Equal(t, http.StatusOK, status, body)
 		var got struct {
 			Name string `json:"name"`
@@ -119,4 +94,38 @@ func TestKeptAnswersNeverLagAWrite(t *testing.T) {
 	}
 	close(stop)
 	readers.Wait()
+}
+
+// TestAnswersKeepOneGenerationWithinTheirBudget: a put for a later
+// generation forgets the earlier one's answers, one for an earlier
+// generation is dropped, an answer over answersLongest is not kept, and the
+// answers never total more than answersBytes.
+func TestAnswersKeepOneGenerationWithinTheirBudget(t *testing.T) {
+	a := newAnswers()
+	k := func(i int) answerKey { return answerKey{sum: a.fp.Of([]byte(fmt.Sprint(i)))} }
+	a.put(2, k(1), []byte("one"))
+	a.put(2, k(2), []byte("two"))
+	got, ok := a.get(2, k(1))
+	require.True(t, ok)
+	assert.Equal(t, "one", string(got))
+	_, ok = a.get(3, k(1))
+	assert.False(t, ok, "another generation's")
+
+	a.put(1, k(3), []byte("old"))
+	_, ok = a.get(1, k(3))
+	assert.False(t, ok, "an earlier generation's put is dropped")
+	a.put(3, k(3), []byte("new"))
+	_, ok = a.get(2, k(1))
+	assert.False(t, ok, "a later generation forgets the earlier")
+	assert.Len(t, a.m, 1)
+
+	a.put(3, k(4), make([]byte, answersLongest+1))
+	_, ok = a.get(3, k(4))
+	assert.False(t, ok, "too long to keep")
+	for i := range 2 * answersBytes / answersLongest {
+		a.put(3, k(10+i), make([]byte, answersLongest))
+		assert.LessOrEqual(t, a.bytes, answersBytes)
+	}
+	_, ok = a.get(3, k(10+2*answersBytes/answersLongest-1))
+	assert.True(t, ok, "the newest is kept")
 }

@@ -199,8 +199,9 @@ type trace struct {
 	fault      string
 	nearest    []string
 	// refusal is what the check found in a body it refused before
-	// (refused.go); keep is the one whose answer is to be kept as sent.
-	refusal, keep *refusal
+	// (refused.go); keepAnswer says its answer is to be kept as sent.
+	refusal    *refusal
+	keepAnswer bool
 	// read is a GET whose answer may be kept (answers.go).
 	read *pendingRead
 }

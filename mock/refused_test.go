@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/agentmock/agentmock"
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,17 +36,7 @@ func TestRefusedBodiesAnswerAsTheCheck(t *testing.T) {
 	}
 	send := func(t *testing.T, app *App, r request) (int, string) {
 		t.Helper()
-		srv := httptest.NewServer(app.Server(r.provider))
-		defer srv.Close()
-		req, err := http.NewRequest(r.method, srv.URL+r.path, bytes.NewReader([]byte(r.body)))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		if r.provider == "diga" {
-			req.Header.Set("Authorization", "Bearer sk-diga-demo")
-		} else {
-			req.Header.Set("X-API-Key", "itl-demo")
-		}
-		return roundTrip(t, srv, req)
+		return demoClient(t, app, r.provider).do(r.method, r.path, r.body)
 	}
 	for _, strict := range []bool{false, true} {
 		t.Run(fmt.Sprint("strict=", strict), func(t *testing.T) {
@@ -104,13 +94,32 @@ func TestRefusedBodiesAnswerAsTheCheck(t *testing.T) {
 	}
 }
 
-// roundTrip sends req to srv and reads the whole answer.
-func roundTrip(t *testing.T, srv *httptest.Server, req *http.Request) (int, string) {
-	t.Helper()
-	res, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res.StatusCode, string(body)
+// TestRefusedKeepsWhatIsWorthKeeping: a refusal is remembered for its
+// operation and bytes; a body that passed, one over refusedLongest bytes
+// and one with more than refusedMost violations are not.
+func TestRefusedKeepsWhatIsWorthKeeping(t *testing.T) {
+	r := newRefused()
+	op := &openapi3.Operation{}
+	one := &refusal{violations: make([]agentmock.Violation, 1)}
+	r.add(op, []byte(`{"a":1}`), one)
+	got, ok := r.get(op, []byte(`{"a":1}`))
+	require.True(t, ok)
+	assert.Same(t, one, got)
+	_, ok = r.get(&openapi3.Operation{}, []byte(`{"a":1}`))
+	assert.False(t, ok, "another operation's")
+	_, ok = r.get(op, []byte(`{"a":2}`))
+	assert.False(t, ok, "other bytes")
+
+	for name, tc := range map[string]struct {
+		body  []byte
+		found *refusal
+	}{
+		"passed":          {[]byte(`{"b":1}`), &refusal{warnings: make([]agentmock.Violation, 1)}},
+		"too long":        {bytes.Repeat([]byte(" "), refusedLongest+1), one},
+		"too many errors": {[]byte(`{"c":1}`), &refusal{violations: make([]agentmock.Violation, refusedMost+1)}},
+	} {
+		before := r.seen.len()
+		r.add(op, tc.body, tc.found)
+		assert.Equal(t, before, r.seen.len(), name)
+	}
 }

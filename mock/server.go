@@ -671,7 +671,7 @@ func (s *Server) writeError(c echo.Context, route *openapi.Route, err error) err
 		if a := tr.refusal.answer.Load(); a != nil {
 			return Blob(c, a.status, a.mt, a.data)
 		}
-		tr.keep = tr.refusal
+		tr.keepAnswer = true
 	}
 	return s.send(c, route, e.Status, s.declaredErrorBody(route, e), true)
 }
@@ -758,8 +758,8 @@ func (s *Server) send(c echo.Context, route *openapi.Route, status int, body map
 	if _, ok := s.prov.(*document); ok && declared == nil {
 		mt = problemJSON // no shape of the document's own: RFC 7807
 	}
-	if tr := traceOf(c.Request()); check && tr.keep != nil {
-		tr.keep.answer.Store(&answer{status: status, mt: mt, data: bytes.Clone(data)})
+	if tr := traceOf(c.Request()); check && tr.keepAnswer {
+		tr.refusal.answer.Store(&answer{status: status, mt: mt, data: bytes.Clone(data)})
 	}
 	return Blob(c, status, mt, data)
 }
