@@ -3,7 +3,9 @@ package openapi
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -27,6 +29,48 @@ func kinDecode(data []byte) (*openapi3.T, error) {
 var directSeeds = []string{
 	`{"openapi":"3.0.3","info":{"title":"t","version":"1","x-a":[1,"b",null,{"c":true}]},"paths":{"/a/{id}":{"parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string","format":"uuid"}}],"get":{"operationId":"g","responses":{"200":{"description":"ok","headers":{"X":{"schema":{"type":"integer"}}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/A"}}}},"x-r":1}}},"x-p":{}},"components":{"schemas":{"A":{"type":"object","required":["a"],"properties":{"a":{"type":"string","enum":["x",null],"nullable":true,"default":null,"maxLength":5},"b":{"type":"array","items":{"type":"number","minimum":1.5,"exclusiveMinimum":true},"minItems":0},"c":{"oneOf":[{"type":"integer"},{"type":"boolean"}]},"d":{"additionalProperties":{"type":"string"}},"e":{"additionalProperties":false},"f":{"additionalProperties":{}}},"example":{"a":"x"}}},"securitySchemes":{"k":{"type":"apiKey","in":"header","name":"X-Key"}}},"security":[{"k":[]}],"servers":[{"url":"https://x","variables":{"v":{"default":"a","enum":["a"]}}}],"tags":[{"name":"t","x-t":1}]}`,
 	`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{},"webhooks":{"w":{"post":{"responses":{"200":{"description":"d"}}}}},"components":{"schemas":{"A":{"type":["string","null"],"exclusiveMaximum":3,"const":"a","examples":["a"],"$defs":{"B":{"type":"string"}}}}}}`,
+}
+
+// documentPieces splits a document into documents of one path or one
+// component schema each, for seeds: the whole documents (63-113 KB) slow
+// -fuzz to a few executions a second once it mutates them, and
+// TestDirectDecodeIsKins holds them whole to kin's decoding anyway.
+func documentPieces(data []byte) ([][]byte, error) {
+	var doc struct {
+		OpenAPI    json.RawMessage            `json:"openapi"`
+		Info       json.RawMessage            `json:"info"`
+		Paths      map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	type piece struct {
+		OpenAPI    json.RawMessage            `json:"openapi"`
+		Info       json.RawMessage            `json:"info"`
+		Paths      map[string]json.RawMessage `json:"paths"`
+		Components map[string]any             `json:"components,omitempty"`
+	}
+	var out [][]byte
+	add := func(p piece) error {
+		b, err := json.Marshal(p)
+		out = append(out, b)
+		return err
+	}
+	for _, path := range slices.Sorted(maps.Keys(doc.Paths)) {
+		if err := add(piece{doc.OpenAPI, doc.Info, map[string]json.RawMessage{path: doc.Paths[path]}, nil}); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.Schemas)) {
+		schemas := map[string]json.RawMessage{name: doc.Components.Schemas[name]}
+		if err := add(piece{doc.OpenAPI, doc.Info, map[string]json.RawMessage{}, map[string]any{"schemas": schemas}}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // TestDirectDecodeIsKins: every embedded copy, whole and lean, is decoded
@@ -96,7 +140,13 @@ func FuzzDirectDecode(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
+		pieces, err := documentPieces(data)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, p := range pieces {
+			f.Add(p)
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root, err := jsonNode(data)
