@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/agentmock/agentmock/mock"
+	"github.com/agentmock/agentmock/store"
 )
 
 // The floor is what agentmock's answers cost with nothing of agentmock in
@@ -28,6 +31,15 @@ import (
 // kernel, which no change to agentmock removes. It runs as a process of its
 // own, as agentmock does, so that it has the cores to itself in the same way
 // and the harness's clients do not share its runtime.
+//
+// The stored floor is the floor with a write behind each change: every
+// request but a GET or HEAD stores the answer's bytes under its path
+// through agentmock's store, in its group commit, with fsync on or off as
+// agentmock runs, in a file that holds as many other records as agentmock
+// holds agents. It decodes, merges, checks and journals nothing, so its
+// share of the floor is what bbolt's commit alone leaves a persisted write
+// on this host: a bound on agentmock's that no change to the handlers
+// lifts.
 
 // floorAnswer is what the floor answers every request with.
 type floorAnswer struct {
@@ -36,8 +48,9 @@ type floorAnswer struct {
 }
 
 // floorHandler answers PUT /_floor, whose X-Floor-Status header and body
-// become the answer, with 204, and every other request with the answer.
-func floorHandler() http.Handler {
+// become the answer, with 204, and every other request with the answer,
+// stored first when st is not nil and the request is not a read.
+func floorHandler(st *store.Store) http.Handler {
 	// An atomic pointer, so that the hot handler takes no lock: the answer
 	// changes only between measurements.
 	var answer atomic.Pointer[floorAnswer]
@@ -62,21 +75,103 @@ func floorHandler() http.Handler {
 			return err
 		}
 		a := answer.Load()
+		if m := c.Request().Method; st != nil && m != http.MethodGet && m != http.MethodHead {
+			if err := keep(c.Request().Context(), st, c.Request().URL.Path, a.body); err != nil {
+				return err
+			}
+		}
 		return mock.Blob(c, a.status, echo.MIMEApplicationJSON, a.body) // as agentmock answers, length and all
 	})
 	return e
 }
 
-// serveFloor is the process mode, -serve-floor ADDR: it serves the floor on
-// addr until ctx ends, as agentmock serves until SIGTERM.
-func serveFloor(ctx context.Context, addr string) error {
+const (
+	floorCollection = "floor"
+	floorTenant     = "t"
+	// fillerBytes is about an agent's size as agentmock stores it.
+	fillerBytes = 900
+)
+
+// keep stores doc under id, as a PATCH stores an agent: one write of the
+// group commit.
+func keep(ctx context.Context, st *store.Store, id string, doc []byte) error {
+	return st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Update(floorCollection, floorTenant, id, func([]byte, *store.Meta) ([]byte, error) { return doc, nil })
+		if errors.Is(err, store.ErrNotFound) {
+			_, err = tx.Create(floorCollection, floorTenant, id, doc)
+		}
+		return err
+	})
+}
+
+// fill stores n records under random ids, as agentmock's agents have
+// (UUIDs), so that the stored floor's writes land in a tree of the size
+// agentmock's do.
+func fill(ctx context.Context, st *store.Store, n int) error {
+	rng := rand.New(rand.NewPCG(1, 2))
+	doc := bytes.Repeat([]byte("x"), fillerBytes)
+	for done := 0; done < n; {
+		batch := min(n-done, 10000)
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for i := range batch {
+				id := fmt.Sprintf("filler-%016x-%d", rng.Uint64(), done+i)
+				if _, err := tx.Create(floorCollection, floorTenant, id, doc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("fill the stored floor: %w", err)
+		}
+		done += batch
+	}
+	return nil
+}
+
+// floorStore is what the stored floor writes to: nil for the plain floor.
+type floorStore struct {
+	db      string
+	fsync   bool
+	records int
+}
+
+func (o *floorStore) args() []string {
+	if o == nil {
+		return nil
+	}
+	return []string{"-store", o.db, "-fsync=" + strconv.FormatBool(o.fsync), "-records", strconv.Itoa(o.records)}
+}
+
+// serveFloor is the process mode, -serve-floor ADDR [-store DB -fsync BOOL
+// -records N]: it serves the floor on addr until ctx ends, as agentmock
+// serves until SIGTERM; with -store, the stored floor.
+func serveFloor(ctx context.Context, addr string, args []string) error {
+	fs := flag.NewFlagSet("serve-floor", flag.ContinueOnError)
+	db := fs.String("store", "", "bbolt file to store each write in (the stored floor)")
+	fsync := fs.Bool("fsync", true, "fsync every commit")
+	records := fs.Int("records", 0, "records to store before serving")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var st *store.Store
+	if *db != "" {
+		var err error
+		if st, err = store.Open(ctx, *db, store.Options{NoSync: !*fsync}); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		defer st.Close()
+		if err := fill(ctx, st, *records); err != nil {
+			return err
+		}
+	}
 	// agentmock runs its collector at GOGC=400 (cmd/agentmock's tuneGC):
 	// the floor does too, so that the two differ in the work, not in how
 	// often the heap is collected.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	srv := mock.HTTPServer(floorHandler(), nil, 1) // agentmock's own timeouts
+	srv := mock.HTTPServer(floorHandler(st), nil, 1) // agentmock's own timeouts
 	srv.Addr = addr
 	errs := make(chan error, 1)
 	go func() { errs <- srv.ListenAndServe() }()
@@ -97,16 +192,16 @@ type floorProcess struct {
 	client *http.Client
 }
 
-// startFloor runs this program again in floor mode on the port, and waits
-// until it answers.
-func startFloor(ctx context.Context, port int) (*floorProcess, error) {
+// startFloor runs this program again in floor mode on the port, storing
+// each write as st says unless st is nil, and waits until it answers.
+func startFloor(ctx context.Context, port int, st *floorStore) (*floorProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}
 	addr := fmt.Sprint("127.0.0.1:", port)
 	f := &floorProcess{
-		cmd:    exec.Command(self, "-serve-floor", addr),
+		cmd:    exec.Command(self, append([]string{"-serve-floor", addr}, st.args()...)...),
 		url:    "http://" + addr,
 		client: &http.Client{Timeout: 10 * time.Second},
 	}

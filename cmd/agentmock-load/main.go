@@ -8,7 +8,9 @@
 // agentmock gave the scenario's first one, on the same HTTP server and
 // router, validating and storing nothing. agentmock's req/s as a percentage
 // of the floor's says how much of the cost is agentmock's own (-floor=false
-// skips it). At the largest client count agentmock's CPU profile is taken
+// skips it). A scenario that persists is driven against the stored floor
+// too, which also stores each write through agentmock's store: what bbolt's
+// commit alone leaves a persisted write. At the largest client count agentmock's CPU profile is taken
 // through its --pprof listener and summarized by category: syscalls,
 // net/http, routing, validation, merge, commit, JSON, collector, scheduler
 // (-profile=false skips it). The run ends with a markdown table of both per
@@ -80,8 +82,8 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	// The floor's process mode, started by startFloor: not a flag, so that
 	// -h does not offer it.
-	if len(args) == 2 && args[0] == "-serve-floor" {
-		return serveFloor(ctx, args[1])
+	if len(args) >= 2 && args[0] == "-serve-floor" {
+		return serveFloor(ctx, args[1], args[2:])
 	}
 	fs := flag.NewFlagSet("agentmock-load", flag.ContinueOnError)
 	var c config
@@ -159,8 +161,8 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 	fmt.Fprintf(out, "cold start, exec to first 200 (GET an agent), median of %d: %s (min %s, max %s)\n\n", len(cold), ms(median(cold)), ms(slices.Min(cold)), ms(slices.Max(cold)))
 
 	db := filepath.Join(dir, "load.db")
-	// agentmock's two providers, its --pprof and the floor.
-	free, err := freePortList(4)
+	// agentmock's two providers, its --pprof, the floor and the stored floor.
+	free, err := freePortList(5)
 	if err != nil {
 		return err
 	}
@@ -185,7 +187,7 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 
 	var floor *floorProcess
 	if c.floor {
-		if floor, err = startFloor(ctx, free[3]); err != nil {
+		if floor, err = startFloor(ctx, free[3], nil); err != nil {
 			return err
 		}
 		defer floor.stop()
@@ -209,6 +211,11 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 			return err
 		}
 		fmt.Fprintf(out, "RSS with %d agents per provider stored, after start (fsync=%v): %d MB\n", c.agents, fsync, srv.rss("VmRSS"))
+		stored, err := startStoredFloor(ctx, c, floor, scenarios(srv, digaIDs, itlIDs), free[4], filepath.Join(dir, fmt.Sprintf("floor-fsync-%v.db", fsync)), fsync)
+		if err != nil {
+			srv.stop()
+			return err
+		}
 		for _, s := range scenarios(srv, digaIDs, itlIDs) {
 			if !fsync && !s.persists {
 				continue // fsync matters only to writes
@@ -221,7 +228,7 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 			}
 			// The floor gives every request the answer to the first, made
 			// here, before the load.
-			var atFloor scenario
+			var atFloor, atStored scenario
 			if floor != nil {
 				status, body, err := answer(ctx, s)
 				if err != nil {
@@ -232,6 +239,13 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 				}
 				atFloor = s
 				atFloor.target.BaseURL = floor.url
+				if stored != nil && s.persists {
+					if err := stored.configure(ctx, status, body); err != nil {
+						return err
+					}
+					atStored = s
+					atStored.target.BaseURL = stored.url
+				}
 			}
 			for _, n := range c.clients {
 				// Rounds alternate agentmock and the floor, so that a change
@@ -261,6 +275,15 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 						row.floor = &fr
 						fmt.Fprintf(out, "%-52s %3d clients  %s  agentmock %.0f%% of its req/s, p99 %s against %s\n",
 							"  the floor", n, fr, percent(r.rps, fr.rps), ms(r.p99), ms(fr.p99))
+						if atStored.target.BaseURL != "" {
+							sr, err := measured(stored.cmd.Process.Pid, func() (result, error) { return lg.drive(ctx, n, c.duration, atStored) })
+							if err != nil {
+								return fmt.Errorf("the stored floor: %s, %d clients: %w", s.name, n, err)
+							}
+							row.stored = &sr
+							fmt.Fprintf(out, "%-52s %3d clients  %s  %.0f%% of the floor's req/s; agentmock %.0f%% of its\n",
+								"  the floor, storing each write", n, sr, percent(sr.rps, fr.rps), percent(r.rps, sr.rps))
+						}
 					}
 					if prof != nil {
 						row.profile = prof.String()
@@ -277,10 +300,22 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 		}
 		fmt.Fprintf(out, "RSS after the load (fsync=%v): %d MB, peak %d MB\n\n", fsync, srv.rss("VmRSS"), srv.rss("VmHWM"))
 		srv.stop()
+		if stored != nil {
+			stored.stop()
+		}
 	}
 	err = comparePrism(ctx, c, lg, cold, results, digaIDs, itlIDs, out)
 	printSummary(out, rows, largest)
 	return err
+}
+
+// startStoredFloor starts the stored floor for the fsync setting when the
+// floor runs and a scenario that persists is to be measured; nil otherwise.
+func startStoredFloor(ctx context.Context, c config, floor *floorProcess, ss []scenario, port int, db string, fsync bool) (*floorProcess, error) {
+	if floor == nil || !slices.ContainsFunc(ss, func(s scenario) bool { return s.persists && c.run.MatchString(s.name) }) {
+		return nil, nil
+	}
+	return startFloor(ctx, port, &floorStore{db: db, fsync: fsync, records: c.agents})
 }
 
 // medianRound is the round whose agentmock/floor ratio is the median (by
@@ -388,6 +423,7 @@ type summaryRow struct {
 	name    string
 	ours    result
 	floor   *result // nil with -floor=false
+	stored  *result // the stored floor: nil but for a persisting scenario
 	profile string  // empty with -profile=false
 }
 
@@ -397,20 +433,23 @@ func printSummary(out io.Writer, rows []summaryRow, clients int) {
 		return
 	}
 	fmt.Fprintf(out, "\nsummary at %d clients:\n\n", clients)
-	fmt.Fprintln(out, "| scenario | % of floor req/s | agentmock req/s | p99 | floor req/s | p99 | CPU per request: agentmock, floor | CPU profile (% of samples) |")
-	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(out, "| scenario | % of floor req/s | stored floor, % of floor | agentmock req/s | p99 | floor req/s | p99 | CPU per request: agentmock, floor | CPU profile (% of samples) |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		ratio, floorRPS, floorP99, cpu := "–", "–", "–", cpuSpaced(r.ours.cpu)
+		ratio, storedRatio, floorRPS, floorP99, cpu := "–", "–", "–", "–", cpuSpaced(r.ours.cpu)
 		if r.floor != nil {
 			ratio = fmt.Sprintf("%.0f%%", percent(r.ours.rps, r.floor.rps))
 			floorRPS, floorP99 = grouped(r.floor.rps), msSpaced(r.floor.p99)
 			cpu += ", " + cpuSpaced(r.floor.cpu)
+			if r.stored != nil {
+				storedRatio = fmt.Sprintf("%.0f%%, p99 %s", percent(r.stored.rps, r.floor.rps), msSpaced(r.stored.p99))
+			}
 		}
 		prof := r.profile
 		if prof == "" {
 			prof = "–"
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, ratio, grouped(r.ours.rps), msSpaced(r.ours.p99), floorRPS, floorP99, cpu, prof)
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, ratio, storedRatio, grouped(r.ours.rps), msSpaced(r.ours.p99), floorRPS, floorP99, cpu, prof)
 	}
 }
 
