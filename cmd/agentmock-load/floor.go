@@ -111,10 +111,13 @@ func fill(ctx context.Context, st *store.Store, n int) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	doc := bytes.Repeat([]byte("x"), fillerBytes)
 	for done := 0; done < n; {
-		batch := min(n-done, 10000)
+		// Drawn outside: a write function may run more than once.
+		ids := make([]string, min(n-done, 10000))
+		for i := range ids {
+			ids[i] = fmt.Sprintf("filler-%016x-%d", rng.Uint64(), done+i)
+		}
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			for i := range batch {
-				id := fmt.Sprintf("filler-%016x-%d", rng.Uint64(), done+i)
+			for _, id := range ids {
 				if _, err := tx.Create(floorCollection, floorTenant, id, doc); err != nil {
 					return err
 				}
@@ -124,7 +127,7 @@ func fill(ctx context.Context, st *store.Store, n int) error {
 		if err != nil {
 			return fmt.Errorf("fill the stored floor: %w", err)
 		}
-		done += batch
+		done += len(ids)
 	}
 	return nil
 }
