@@ -39,7 +39,7 @@ type answers struct {
 	fp    provider.Fingerprinter
 	mu    sync.RWMutex
 	gen   uint64
-	m     map[answerKey][]byte
+	m     map[opSum][]byte
 	bytes int
 }
 
@@ -48,37 +48,29 @@ const (
 	answersLongest = 512 << 10
 )
 
-// answerKey knows a read by its operation and the provider.Fingerprint of
-// its tenant, credential, escaped path and raw query: a collision, which
-// would answer one read with another's answer, is one in 2^128.
-type answerKey struct {
-	op  *openapi3.Operation
-	sum provider.Fingerprint
-}
-
 // pendingRead is a read whose answer may be kept: its key, and the
 // generation and draws it began at.
 type pendingRead struct {
-	key   answerKey
+	key   opSum
 	gen   uint64
 	draws uint64
 }
 
 func newAnswers() *answers {
-	return &answers{fp: provider.NewFingerprinter(), m: map[answerKey][]byte{}}
+	return &answers{fp: provider.NewFingerprinter(), m: map[opSum][]byte{}}
 }
 
-func (a *answers) key(op *openapi3.Operation, tenant, credential string, r *http.Request) answerKey {
+func (a *answers) key(op *openapi3.Operation, tenant, credential string, r *http.Request) opSum {
 	var buf [512]byte // most reads' parts, on the stack
 	b := buf[:0]
 	for _, part := range []string{tenant, credential, r.URL.EscapedPath()} {
 		b = append(binary.AppendUvarint(b, uint64(len(part))), part...)
 	}
 	b = append(b, r.URL.RawQuery...)
-	return answerKey{op: op, sum: a.fp.Of(b)}
+	return opSum{op: op, sum: a.fp.Of(b)}
 }
 
-func (a *answers) get(gen uint64, k answerKey) ([]byte, bool) {
+func (a *answers) get(gen uint64, k opSum) ([]byte, bool) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.gen != gen {
@@ -89,7 +81,7 @@ func (a *answers) get(gen uint64, k answerKey) ([]byte, bool) {
 }
 
 // put keeps an answer made at gen; data must be the answers' own copy.
-func (a *answers) put(gen uint64, k answerKey, data []byte) {
+func (a *answers) put(gen uint64, k opSum, data []byte) {
 	if len(data) > answersLongest {
 		return
 	}

@@ -102,7 +102,7 @@ func TestKeptAnswersNeverLagAWrite(t *testing.T) {
 // answers never total more than answersBytes.
 func TestAnswersKeepOneGenerationWithinTheirBudget(t *testing.T) {
 	a := newAnswers()
-	k := func(i int) answerKey { return answerKey{sum: a.fp.Of([]byte(fmt.Sprint(i)))} }
+	k := func(i int) opSum { return opSum{sum: a.fp.Of([]byte(fmt.Sprint(i)))} }
 	a.put(2, k(1), []byte("one"))
 	a.put(2, k(2), []byte("two"))
 	got, ok := a.get(2, k(1))

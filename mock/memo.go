@@ -1,6 +1,22 @@
 package mock
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/agentmock/agentmock/mock/provider"
+)
+
+// opSum is what the server's caches know a request by: its operation and
+// the provider.Fingerprint of the bytes that decide the result (a read's
+// tenant, credential, path and query; a body; a path and query). A
+// collision, which would give one request another's result, is one in
+// 2^128.
+type opSum struct {
+	op  *openapi3.Operation
+	sum provider.Fingerprint
+}
 
 // memo holds the results of a pure function by its argument, for the
 // server's caches of verdicts (conformed, passed, refused): at most max of

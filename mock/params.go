@@ -1,12 +1,11 @@
 package mock
 
 import (
-	"math/rand/v2"
 	"net/url"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/zeebo/xxh3"
 
+	"github.com/agentmock/agentmock/mock/provider"
 	"github.com/agentmock/agentmock/openapi"
 )
 
@@ -18,17 +17,16 @@ import (
 // function of the operation, the escaped path (which gives the path
 // parameters) and the raw query; its one effect is to write the defaults
 // of absent query parameters into the query, so the query it leaves is
-// kept and put back on a hit. A request is known by a 128-bit hash (XXH3,
-// seeded at random) of its path and query: a collision, which would let an
-// invalid request through unchecked, is one in 2^128.
+// kept and put back on a hit. A request is known by the opSum of its path
+// and query.
 //
 // It holds at most passedMax requests and forgets all of them when full;
 // requests longer than passedLongest are not kept.
 type passed struct {
-	seed uint64
+	fp provider.Fingerprinter
 	// pure holds the operations whose verdict is such a function.
 	pure map[*openapi3.Operation]bool
-	seen *memo[passedKey, string] // the query as openapi3filter left it
+	seen *memo[opSum, string] // the query as openapi3filter left it
 }
 
 const (
@@ -36,15 +34,10 @@ const (
 	passedLongest = 2 << 10
 )
 
-type passedKey struct {
-	op   *openapi3.Operation
-	a, b uint64
-}
-
 // newPassed finds the operations whose parameters are all in the path or
 // the query, among those whose security is left to the provider.
 func newPassed(spec *openapi.Spec, unsecured map[*openapi3.Operation]*openapi3.Operation) *passed {
-	p := &passed{seed: rand.Uint64(), pure: map[*openapi3.Operation]bool{}, seen: newMemo[passedKey, string](passedMax)}
+	p := &passed{fp: provider.NewFingerprinter(), pure: map[*openapi3.Operation]bool{}, seen: newMemo[opSum, string](passedMax)}
 	for _, item := range spec.Doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if unsecured[op] == nil {
@@ -66,21 +59,20 @@ func newPassed(spec *openapi.Spec, unsecured map[*openapi3.Operation]*openapi3.O
 
 // key knows a request by its operation, escaped path and raw query; ok is
 // false for a request that is not kept.
-func (p *passed) key(op *openapi3.Operation, u *url.URL) (passedKey, bool) {
+func (p *passed) key(op *openapi3.Operation, u *url.URL) (opSum, bool) {
 	if !p.pure[op] {
-		return passedKey{}, false
+		return opSum{}, false
 	}
 	path, query := u.EscapedPath(), u.RawQuery
 	if len(path)+len(query) > passedLongest {
-		return passedKey{}, false
+		return opSum{}, false
 	}
 	var buf [256]byte // most requests' path and query, on the stack
 	// An escaped path holds no "?": the parts cannot run together.
-	h := xxh3.Hash128Seed(append(append(append(buf[:0], path...), '?'), query...), p.seed)
-	return passedKey{op: op, a: h.Lo, b: h.Hi}, true
+	return opSum{op: op, sum: p.fp.Of(append(append(append(buf[:0], path...), '?'), query...))}, true
 }
 
 // get returns the query openapi3filter left, if the request passed before.
-func (p *passed) get(k passedKey) (string, bool) { return p.seen.get(k) }
+func (p *passed) get(k opSum) (string, bool) { return p.seen.get(k) }
 
-func (p *passed) add(k passedKey, query string) { p.seen.put(k, query) }
+func (p *passed) add(k opSum, query string) { p.seen.put(k, query) }

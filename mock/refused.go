@@ -27,7 +27,7 @@ import (
 // is not what their answer costs.
 type refused struct {
 	fp   provider.Fingerprinter
-	seen *memo[refusedKey, *refusal]
+	seen *memo[opSum, *refusal]
 }
 
 const (
@@ -35,11 +35,6 @@ const (
 	refusedLongest = 16 << 10
 	refusedMost    = 64
 )
-
-type refusedKey struct {
-	op  *openapi3.Operation
-	sum provider.Fingerprint
-}
 
 // refusal is what the check found. Its slices are shared by every request
 // that sends the body: they are read, never changed.
@@ -60,7 +55,7 @@ type answer struct {
 }
 
 func newRefused() *refused {
-	return &refused{fp: provider.NewFingerprinter(), seen: newMemo[refusedKey, *refusal](refusedMax)}
+	return &refused{fp: provider.NewFingerprinter(), seen: newMemo[opSum, *refusal](refusedMax)}
 }
 
 // get returns what the check found in a body it refused before.
@@ -68,7 +63,7 @@ func (r *refused) get(op *openapi3.Operation, body []byte) (*refusal, bool) {
 	if len(body) > refusedLongest {
 		return nil, false
 	}
-	return r.seen.get(refusedKey{op: op, sum: r.fp.Of(body)})
+	return r.seen.get(opSum{op: op, sum: r.fp.Of(body)})
 }
 
 // add remembers a body the check refused.
@@ -76,5 +71,5 @@ func (r *refused) add(op *openapi3.Operation, body []byte, found *refusal) {
 	if len(body) > refusedLongest || len(found.violations) == 0 || len(found.violations) > refusedMost {
 		return
 	}
-	r.seen.put(refusedKey{op: op, sum: r.fp.Of(body)}, found)
+	r.seen.put(opSum{op: op, sum: r.fp.Of(body)}, found)
 }
