@@ -3,6 +3,7 @@ package openapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -75,32 +76,42 @@ func documentPieces(data []byte) ([][]byte, error) {
 
 // TestDirectDecodeIsKins: every embedded copy, whole and lean, is decoded
 // directly (none falls back to kin, which would undo the cold start's
-// figure) to the very model kin decodes it to, unexported fields included.
+// figure) to the very model kin decodes it to, unexported fields included;
+// so are FuzzDirectDecode's seeds, the small documents and the pieces of
+// the lean copies, so that each seed exercises the walk rather than its
+// refusal.
 func TestDirectDecodeIsKins(t *testing.T) {
 	for _, name := range embeddedNames {
 		for _, copy := range []string{name, name + ".lean"} {
-			t.Run(copy, func(t *testing.T) {
-				data, err := embeddedJSON(copy)
-				require.NoError(t, err)
-				root, err := jsonNode(data)
-				require.NoError(t, err)
-				direct, err := decodeDirect(root)
-				require.NoError(t, err, "decoded directly")
-				want, err := kinDecode(data)
-				require.NoError(t, err)
-				assert.True(t, reflect.DeepEqual(want, direct), "the model kin decodes")
-			})
+			data, err := embeddedJSON(copy)
+			require.NoError(t, err)
+			decodedAsKin(t, copy, data)
+		}
+		lean, err := embeddedJSON(name + ".lean")
+		require.NoError(t, err)
+		pieces, err := documentPieces(lean)
+		require.NoError(t, err)
+		assert.Greater(t, len(pieces), 20, "%s: a piece per path and per component schema", name)
+		for i, p := range pieces {
+			decodedAsKin(t, fmt.Sprintf("%s piece %d", name, i), p)
 		}
 	}
 	for i, doc := range directSeeds {
-		root, err := jsonNode([]byte(doc))
-		require.NoError(t, err)
-		direct, err := decodeDirect(root)
-		require.NoError(t, err, "seed %d decoded directly", i)
-		want, err := kinDecode([]byte(doc))
-		require.NoError(t, err)
-		assert.True(t, reflect.DeepEqual(want, direct), "seed %d: the model kin decodes", i)
+		decodedAsKin(t, fmt.Sprintf("seed %d", i), []byte(doc))
 	}
+}
+
+// decodedAsKin checks that decodeDirect accepts data and makes kin's model
+// of it.
+func decodedAsKin(t *testing.T, what string, data []byte) {
+	t.Helper()
+	root, err := jsonNode(data)
+	require.NoError(t, err, what)
+	direct, err := decodeDirect(root)
+	require.NoError(t, err, "%s: decoded directly", what)
+	want, err := kinDecode(data)
+	require.NoError(t, err, what)
+	assert.True(t, reflect.DeepEqual(want, direct), "%s: the model kin decodes", what)
 }
 
 // TestDirectDecodeRefusesWhatItDoesNotReproduce: each document holds one

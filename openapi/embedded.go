@@ -43,11 +43,7 @@ func LoadEmbedded(ctx context.Context, name string) (*Spec, error) {
 		// Decoded only: the router and the order walk serve no answer.
 		loader := openapi3.NewLoader()
 		loader.Context = context.WithoutCancel(ctx)
-		root, err := jsonNode(whole)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := decodeEmbedded(loader, whole, root)
+		doc, _, err := parse(loader, whole, true)
 		if err != nil {
 			return nil, err
 		}
