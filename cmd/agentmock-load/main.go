@@ -211,12 +211,13 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 			return err
 		}
 		fmt.Fprintf(out, "RSS with %d agents per provider stored, after start (fsync=%v): %d MB\n", c.agents, fsync, srv.rss("VmRSS"))
-		stored, err := startStoredFloor(ctx, c, floor, scenarios(srv, digaIDs, itlIDs), free[4], filepath.Join(dir, fmt.Sprintf("floor-fsync-%v.db", fsync)), fsync)
+		ss := scenarios(srv, digaIDs, itlIDs)
+		stored, err := startStoredFloor(ctx, c, ss, free[4], filepath.Join(dir, fmt.Sprintf("floor-fsync-%v.db", fsync)), fsync)
 		if err != nil {
 			srv.stop()
 			return err
 		}
-		for _, s := range scenarios(srv, digaIDs, itlIDs) {
+		for _, s := range ss {
 			if !fsync && !s.persists {
 				continue // fsync matters only to writes
 			}
@@ -311,8 +312,8 @@ func measure(ctx context.Context, c config, lg loadgen, dir string, out io.Write
 
 // startStoredFloor starts the stored floor for the fsync setting when the
 // floor runs and a scenario that persists is to be measured; nil otherwise.
-func startStoredFloor(ctx context.Context, c config, floor *floorProcess, ss []scenario, port int, db string, fsync bool) (*floorProcess, error) {
-	if floor == nil || !slices.ContainsFunc(ss, func(s scenario) bool { return s.persists && c.run.MatchString(s.name) }) {
+func startStoredFloor(ctx context.Context, c config, ss []scenario, port int, db string, fsync bool) (*floorProcess, error) {
+	if !c.floor || !slices.ContainsFunc(ss, func(s scenario) bool { return s.persists && c.run.MatchString(s.name) }) {
 		return nil, nil
 	}
 	return startFloor(ctx, port, &floorStore{db: db, fsync: fsync, records: c.agents})
